@@ -1,0 +1,111 @@
+/**
+ * Wire records of the Postscale API v1 (see docs/api and /v1/openapi.json).
+ * Field names are the contract: snake_case, ids opaque strings, times ISO 8601.
+ */
+import type { Access, AssignableRole, MemberStatus, Role } from "../policy";
+
+export interface DomainGrant {
+  domain: string;
+  access: Access;
+}
+
+export interface Member {
+  id: string;
+  email: string;
+  role: Role;
+  status: MemberStatus;
+  name: string | null;
+  invited_at: string;
+  joined_at: string | null;
+  domain_access?: DomainGrant[];
+}
+
+export interface InviteMemberInput {
+  email: string;
+  role: AssignableRole;
+  domain_access?: DomainGrant[];
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  created_at: string;
+  [field: string]: unknown;
+}
+
+export type KeyOwner = "organization" | "member";
+export type KeyScopeKind = "organization" | "domains";
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  owner: KeyOwner;
+  member_id: string | null;
+  scope: KeyScopeKind;
+  domains: string[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+/** Returned once, by POST /v1/api-keys. */
+export interface CreatedApiKey extends ApiKey {
+  secret: string;
+}
+
+export interface CreateApiKeyInput {
+  name: string;
+  owner: KeyOwner;
+  member_id?: string | null;
+  domains?: string[] | null;
+  expires_at?: string | null;
+}
+
+export interface UpdateApiKeyInput {
+  name?: string;
+  domains?: string[];
+}
+
+export interface Domain {
+  name: string;
+  status: string;
+  created_at: string;
+  [field: string]: unknown;
+}
+
+/** GET /v1/me */
+export interface Me {
+  member: Member | null;
+  role: Role;
+  domain_access: DomainGrant[];
+  organization: Organization;
+  key?: ApiKey;
+}
+
+/** A page of a list endpoint. */
+export interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+export interface AuditEvent {
+  id: string;
+  actor: string | null;
+  credential: string;
+  action: string;
+  target: string | null;
+  before: unknown;
+  after: unknown;
+  time: string;
+}
+
+export interface MailMessage {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+  kind: "invitation" | "verify_email";
+  token: string;
+  sent_at: string;
+}

@@ -1,0 +1,6 @@
+import type { Command } from "commander";
+
+/** Registers `postscale server`. */
+export function register(program: Command): void {
+  void program;
+}

@@ -1,0 +1,133 @@
+import { ALLOW, Decision, Violation, deny } from "./decision";
+import { decideOrganizationAction } from "./actions";
+import { Principal, effectiveAccess, personAccess } from "./principal";
+import { Access, Role, isManager } from "./roles";
+
+/** The person who will own a member key. */
+export interface KeyHolder {
+  id: string;
+  email: string;
+  role: Role;
+  grants: Readonly<Record<string, Access>>;
+}
+
+export interface KeyRequest {
+  owner: "organization" | "member";
+  /** For owner "member": the holder; defaults to the caller. */
+  memberId?: string | null;
+  /** Explicit domains; absent or null means "not chosen". */
+  domains?: readonly string[] | null;
+}
+
+/** What a new or rescoped key will reach. */
+export interface ResolvedScope {
+  allowed: true;
+  scope: "organization" | "domains";
+  domains: string[];
+}
+
+export type ScopeDecision = ResolvedScope | Violation;
+
+/**
+ * Every domain a member-held key names must be one the holder can write
+ * today. Returns one violation per offending domain, naming both.
+ */
+export function checkHolderDomains(holder: Pick<KeyHolder, "email" | "role" | "grants">, domains: readonly string[]): Violation[] {
+  const out: Violation[] = [];
+  domains.forEach((domain, i) => {
+    const access = personAccess(holder.role, holder.grants, domain);
+    if (access === "read_write") return;
+    const has = access === "read" ? "has read-only access to" : "has no access to";
+    out.push(
+      deny(
+        403,
+        "key_domain_not_writable",
+        `${holder.email} ${has} ${domain}; an API key can only include domains its owner can write (read_write). Grant ${holder.email} read_write on ${domain}, or remove ${domain} from the key.`,
+        `/domains/${i}`,
+      ),
+    );
+  });
+  return out;
+}
+
+/** The read/write domains of a holder, sorted: the auto-scope of a key created without domains. */
+export function autoScope(holder: Pick<KeyHolder, "role" | "grants">): string[] {
+  return Object.entries(holder.grants)
+    .filter(([, a]) => a === "read_write")
+    .map(([d]) => d)
+    .sort();
+}
+
+/**
+ * Decide the scope of a key being created (or rescoped, with `holder` the
+ * existing owner). `knownDomains` are the organization's domain names.
+ */
+export function resolveKeyScope(
+  actor: Principal,
+  request: KeyRequest,
+  holder: KeyHolder | null,
+  knownDomains: readonly string[],
+): ScopeDecision {
+  const requested = request.domains ?? null;
+  const domains = requested === null ? null : [...new Set(requested)].sort();
+  const base = decideOrganizationAction(actor, "api_key.create");
+  if (!base.allowed) return base;
+
+  // A caller's own key limits what it can mint: never beyond its reach.
+  if (requested !== null) {
+    for (const [i, d] of requested.entries()) {
+      if (!knownDomains.includes(d) || effectiveAccess(actor, d) === undefined) {
+        return deny(422, "key_domain_unknown", `domain "${d}" was not found.`, `/domains/${i}`);
+      }
+    }
+  }
+
+  if (request.owner === "organization") {
+    if (!isManager(actor.role) || actor.key?.scope === "domains") {
+      return deny(403, "organization_key_requires_admin", "Only owners and admins (with an unscoped credential) can create organization-owned keys.", "/owner");
+    }
+    if (request.memberId != null) {
+      return deny(422, "organization_key_has_no_member", "An organization-owned key has no member; drop member_id or set owner to \"member\".", "/member_id");
+    }
+    return domains === null ? { allowed: true, scope: "organization", domains: [] } : { allowed: true, scope: "domains", domains };
+  }
+
+  if (holder === null) {
+    return deny(422, "key_for_other_member", "member_id does not name a member of this organization.", "/member_id");
+  }
+  if (actor.memberId !== holder.id && (!isManager(actor.role) || actor.key?.scope === "domains")) {
+    return deny(403, "key_for_other_member", "Members can only create keys for themselves.", "/member_id");
+  }
+
+  if (isManager(holder.role)) {
+    if (domains === null) {
+      if (actor.key?.scope === "domains") {
+        return deny(403, "organization_key_requires_admin", "A domain-scoped key cannot create an organization-wide key.", "/domains");
+      }
+      return { allowed: true, scope: "organization", domains: [] };
+    }
+    return { allowed: true, scope: "domains", domains };
+  }
+
+  if (domains === null) {
+    const scoped = autoScope(holder).filter((d) => actor.key?.scope !== "domains" || effectiveAccess(actor, d) === "read_write");
+    if (scoped.length === 0) {
+      return deny(422, "no_writable_domains", `${holder.email} has no read_write domains, so a key without explicit domains would reach nothing. Grant read_write on a domain first.`, "/domains");
+    }
+    return { allowed: true, scope: "domains", domains: scoped };
+  }
+  const problems = checkHolderDomains(holder, requested ?? []);
+  if (problems.length > 0) return problems[0];
+  if (actor.key?.scope === "domains") {
+    const beyond = domains.find((d) => effectiveAccess(actor, d) !== "read_write");
+    if (beyond !== undefined) return deny(403, "key_domain_not_writable", `The calling key cannot write ${beyond}, so it cannot mint a key for it.`, "/domains");
+  }
+  return { allowed: true, scope: "domains", domains };
+}
+
+/** Viewing, renaming, rescoping or revoking a key: managers any key, members only their own (others are invisible). */
+export function decideKeyManagement(actor: Principal, key: { owner: "organization" | "member"; memberId: string | null }): Decision {
+  if (decideOrganizationAction(actor, "api_key.manage_any").allowed) return ALLOW;
+  if (key.owner === "member" && key.memberId !== null && key.memberId === actor.memberId) return ALLOW;
+  return deny(404, "key_not_visible", "API key not found.");
+}

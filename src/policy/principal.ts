@@ -1,0 +1,66 @@
+import { Access, Role, isManager, narrower } from "./roles";
+
+/** What an API key is allowed to reach, independent of its owner's access. */
+export interface KeyScope {
+  owner: "organization" | "member";
+  scope: "organization" | "domains";
+  /** Domain names, for scope "domains". */
+  domains: readonly string[];
+}
+
+/**
+ * Whoever makes a request: a person (session or their own key) or an
+ * organization-owned key. `grants` is the person's access at this moment,
+ * loaded per request, so downgrades apply to their keys immediately.
+ */
+export interface Principal {
+  role: Role;
+  /** The person, or null for an organization-owned key. */
+  memberId: string | null;
+  email?: string;
+  grants: Readonly<Record<string, Access>>;
+  key?: KeyScope;
+}
+
+/**
+ * Organization-owned keys are service credentials: they act as an admin
+ * (never as the owner, so never on billing), bounded by their scope.
+ */
+export const ORGANIZATION_KEY_ROLE: Role = "admin";
+
+/** A principal for an organization-owned key. */
+export function organizationKeyPrincipal(key: KeyScope): Principal {
+  return { role: ORGANIZATION_KEY_ROLE, memberId: null, grants: {}, key };
+}
+
+/** The person's own access to a domain, before any key narrows it. */
+export function personAccess(role: Role, grants: Readonly<Record<string, Access>>, domain: string): Access | undefined {
+  return isManager(role) ? "read_write" : grants[domain];
+}
+
+/**
+ * Effective access = key scope ∩ owner's current access. A key grants at
+ * most read/write on the domains it names, and never more than its owner
+ * holds right now, so read-only access never becomes write through a key.
+ */
+export function effectiveAccess(principal: Principal, domain: string): Access | undefined {
+  const own = personAccess(principal.role, principal.grants, domain);
+  const key = principal.key;
+  if (!key || key.scope === "organization") return own;
+  return key.domains.includes(domain) ? narrower(own, "read_write") : undefined;
+}
+
+/** Whether a domain shows up for the principal at all (list endpoints filter on this). */
+export function canSeeDomain(principal: Principal, domain: string): boolean {
+  return effectiveAccess(principal, domain) !== undefined;
+}
+
+/** Domains the principal can write, from a list of all domain names. */
+export function writableDomains(principal: Principal, allDomains: readonly string[]): string[] {
+  return allDomains.filter((d) => effectiveAccess(principal, d) === "read_write").sort();
+}
+
+/** True when the credential is a key limited to some domains. */
+export function isDomainScopedKey(principal: Principal): boolean {
+  return principal.key?.scope === "domains";
+}

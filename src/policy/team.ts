@@ -1,0 +1,97 @@
+import { ALLOW, Decision, deny } from "./decision";
+import { OrganizationAction, decideOrganizationAction } from "./actions";
+import { Principal } from "./principal";
+import { Role, isAssignableRole } from "./roles";
+
+/** The member an action is aimed at. */
+export interface TargetMember {
+  id: string;
+  email: string;
+  role: Role;
+  status?: "invited" | "active" | "expired";
+}
+
+function first(...decisions: Decision[]): Decision {
+  return decisions.find((d) => !d.allowed) ?? ALLOW;
+}
+
+/** Inviting someone with a role. */
+export function decideInvite(actor: Principal, role: unknown): Decision {
+  const base = decideOrganizationAction(actor, "team.invite");
+  if (!base.allowed) return base;
+  if (role === "owner") {
+    return deny(422, "owner_only_by_transfer", 'role "owner" cannot be given by invitation; ownership moves only by transfer-ownership.', "/role");
+  }
+  return ALLOW;
+}
+
+/** Reading, resending to, or listing grants of a member: managers only, and admins leave the owner alone only for writes. */
+export function decideMemberRead(actor: Principal, action: OrganizationAction = "team.read"): Decision {
+  return decideOrganizationAction(actor, action);
+}
+
+/** Changing a member's role. */
+export function decideRoleChange(actor: Principal, target: TargetMember, newRole: unknown): Decision {
+  const base = decideOrganizationAction(actor, "team.update");
+  if (!base.allowed) return base;
+  if (actor.memberId !== null && actor.memberId === target.id) {
+    return deny(403, "own_role", `${target.email} cannot change their own role; another admin or the owner must.`);
+  }
+  if (target.role === "owner") {
+    return deny(403, "owner_protected", `${target.email} is the owner; the owner's role changes only through transfer-ownership.`);
+  }
+  if (!isAssignableRole(newRole)) {
+    const why = newRole === "owner" ? "ownership moves only by transfer-ownership" : 'role must be "admin" or "member"';
+    return deny(422, "owner_only_by_transfer", `cannot set ${target.email} to role ${JSON.stringify(newRole)}: ${why}.`, "/role");
+  }
+  return ALLOW;
+}
+
+/** Removing (offboarding) a member. */
+export function decideRemove(actor: Principal, target: TargetMember): Decision {
+  const base = decideOrganizationAction(actor, "team.remove");
+  if (!base.allowed) return base;
+  if (target.role === "owner") {
+    return deny(403, "owner_protected", `${target.email} is the owner and cannot be removed; transfer ownership first.`);
+  }
+  if (actor.memberId !== null && actor.memberId === target.id) {
+    return deny(403, "cannot_remove_self", `${target.email} cannot remove themselves; ask another admin or the owner.`);
+  }
+  return ALLOW;
+}
+
+/** Granting, changing or removing a member's domain access. */
+export function decideGrantChange(actor: Principal, target: TargetMember): Decision {
+  return first(
+    decideOrganizationAction(actor, "team.domain_access.write"),
+    checkGrantTarget(target),
+  );
+}
+
+/**
+ * Domain access is only for role member: owners and admins already reach
+ * every domain read/write, so a grant on them would be meaningless.
+ */
+export function checkGrantTarget(target: { email: string; role: Role }): Decision {
+  if (target.role !== "member") {
+    return deny(
+      422,
+      "grants_only_for_members",
+      `${target.email} is ${target.role === "admin" ? "an admin" : "the owner"}; domain access applies only to role member (${target.role}s already reach every domain). Remove the grant or make them a member.`,
+    );
+  }
+  return ALLOW;
+}
+
+/** Transferring ownership to another active member. */
+export function decideTransferOwnership(actor: Principal, target: TargetMember): Decision {
+  const base = decideOrganizationAction(actor, "organization.transfer_ownership");
+  if (!base.allowed) return base;
+  if (target.id === actor.memberId) {
+    return deny(422, "transfer_target_invalid", `${target.email} already owns the organization.`, "/member_id");
+  }
+  if (target.status !== undefined && target.status !== "active") {
+    return deny(422, "transfer_target_invalid", `${target.email} has not joined yet (${target.status}); ownership can only move to an active member.`, "/member_id");
+  }
+  return ALLOW;
+}
