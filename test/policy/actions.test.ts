@@ -1,0 +1,137 @@
+import {
+  DOMAIN_ACTIONS,
+  DomainAction,
+  ORGANIZATION_ACTIONS,
+  OrganizationAction,
+  Principal,
+  Role,
+  decideDomainAction,
+  decideOrganizationAction,
+  effectiveAccess,
+  organizationKeyPrincipal,
+} from "../../src/policy";
+
+const person = (role: Role, grants: Principal["grants"] = {}): Principal => ({ role, memberId: `${role}-1`, email: `${role}@example.com`, grants });
+
+// Expected answer of every organization action for every role, from the announcement and API.md.
+const ORG_MATRIX: Record<OrganizationAction, Record<Role, boolean>> = {
+  "me.read": { owner: true, admin: true, member: true },
+  "organization.read": { owner: true, admin: true, member: true },
+  "organization.update": { owner: true, admin: true, member: false },
+  "organization.delete": { owner: true, admin: false, member: false },
+  "organization.transfer_ownership": { owner: true, admin: false, member: false },
+  "billing.read": { owner: true, admin: false, member: false },
+  "billing.update": { owner: true, admin: false, member: false },
+  "team.list": { owner: true, admin: true, member: false },
+  "team.read": { owner: true, admin: true, member: false },
+  "team.invite": { owner: true, admin: true, member: false },
+  "team.update": { owner: true, admin: true, member: false },
+  "team.remove": { owner: true, admin: true, member: false },
+  "team.resend_invitation": { owner: true, admin: true, member: false },
+  "team.domain_access.read": { owner: true, admin: true, member: false },
+  "team.domain_access.write": { owner: true, admin: true, member: false },
+  "domain.list": { owner: true, admin: true, member: true },
+  "domain.create": { owner: true, admin: true, member: false },
+  "api_key.list": { owner: true, admin: true, member: true },
+  "api_key.create": { owner: true, admin: true, member: true },
+  "api_key.manage_any": { owner: true, admin: true, member: false },
+  "audit.read": { owner: true, admin: true, member: false },
+};
+
+describe("organization actions", () => {
+  it("the matrix covers every action", () => {
+    expect(Object.keys(ORG_MATRIX).sort()).toEqual(Object.keys(ORGANIZATION_ACTIONS).sort());
+  });
+
+  const cells = Object.entries(ORG_MATRIX).flatMap(([action, byRole]) =>
+    (Object.entries(byRole) as [Role, boolean][]).map(([role, allowed]) => [action as OrganizationAction, role, allowed] as const),
+  );
+  it.each(cells)("%s by %s → %s", (action, role, allowed) => {
+    const d = decideOrganizationAction(person(role), action);
+    expect(d.allowed).toBe(allowed);
+    if (!d.allowed) {
+      expect(d.status).toBe(403);
+      expect(d.rule).toBe("role_not_allowed");
+    }
+  });
+
+  it("organization keys act as an admin, never as the owner", () => {
+    const key = organizationKeyPrincipal({ owner: "organization", scope: "organization", domains: [] });
+    expect(decideOrganizationAction(key, "team.invite").allowed).toBe(true);
+    expect(decideOrganizationAction(key, "billing.read").allowed).toBe(false);
+    expect(decideOrganizationAction(key, "organization.delete").allowed).toBe(false);
+  });
+
+  it("domain-scoped keys cannot manage the organization even for an admin", () => {
+    const p: Principal = { ...person("admin"), key: { owner: "member", scope: "domains", domains: ["app.example.com"] } };
+    const d = decideOrganizationAction(p, "team.invite");
+    expect(d).toMatchObject({ allowed: false, status: 403, rule: "key_scope_excludes_action" });
+    expect(decideOrganizationAction(p, "domain.list").allowed).toBe(true);
+  });
+});
+
+type Held = "none" | "read" | "read_write";
+const HELD: Held[] = ["none", "read", "read_write"];
+const memberWith = (held: Held) => person("member", held === "none" ? {} : { "app.example.com": held });
+
+// Expected status of every domain action for a member at each access level; managers always pass.
+function expectedForMember(action: DomainAction, held: Held): 200 | 403 | 404 {
+  if (held === "none") return 404;
+  const needed = DOMAIN_ACTIONS[action];
+  if (needed === "manage") return 403;
+  if (needed === "read_write" && held === "read") return 403;
+  return 200;
+}
+
+describe("domain actions", () => {
+  const cells = (Object.keys(DOMAIN_ACTIONS) as DomainAction[]).flatMap((a) => HELD.map((h) => [a, h] as const));
+
+  it.each(cells)("%s by a member with %s access", (action, held) => {
+    const d = decideDomainAction(memberWith(held), action, "app.example.com");
+    const expected = expectedForMember(action, held);
+    expect(d.allowed ? 200 : d.status).toBe(expected);
+  });
+
+  it.each((Object.keys(DOMAIN_ACTIONS) as DomainAction[]).flatMap((a) => (["owner", "admin"] as Role[]).map((r) => [a, r] as const)))(
+    "%s by %s is allowed on every domain",
+    (action, role) => {
+      expect(decideDomainAction(person(role), action, "any.example.com").allowed).toBe(true);
+    },
+  );
+
+  it("an unassigned domain is refused exactly like a nonexistent one", () => {
+    const member = memberWith("read_write");
+    const unassigned = decideDomainAction(member, "domain.read", "prod.example.com");
+    const missing = decideDomainAction(member, "domain.read", "nope.example.com");
+    expect(unassigned).toMatchObject({ allowed: false, status: 404, rule: "domain_not_visible" });
+    expect(missing).toMatchObject({ allowed: false, status: 404, rule: "domain_not_visible" });
+  });
+});
+
+describe("effective access = key scope ∩ owner's current access", () => {
+  const key = { owner: "member" as const, scope: "domains" as const, domains: ["app.example.com", "stg.example.com"] };
+
+  it.each([
+    // grant on app, key domains, expected effective access on app
+    ["read_write", "read_write"],
+    ["read", "read"],
+    [undefined, undefined],
+  ] as const)("owner holds %s → key reaches %s", (grant, expected) => {
+    const p: Principal = { ...person("member", grant ? { "app.example.com": grant } : {}), key };
+    expect(effectiveAccess(p, "app.example.com")).toBe(expected);
+  });
+
+  it("a key never reaches a domain outside its scope, even for an admin", () => {
+    const p: Principal = { ...person("admin"), key };
+    expect(effectiveAccess(p, "prod.example.com")).toBeUndefined();
+    expect(effectiveAccess(p, "app.example.com")).toBe("read_write");
+  });
+
+  it("downgrading the owner to read removes write from the key immediately", () => {
+    const before: Principal = { ...person("member", { "app.example.com": "read_write" }), key };
+    const after: Principal = { ...before, grants: { "app.example.com": "read" } };
+    expect(decideDomainAction(before, "domain.aliases.write", "app.example.com").allowed).toBe(true);
+    expect(decideDomainAction(after, "domain.aliases.write", "app.example.com")).toMatchObject({ status: 403, rule: "read_only_access" });
+    expect(decideDomainAction(after, "domain.aliases.read", "app.example.com").allowed).toBe(true);
+  });
+});
