@@ -1,0 +1,154 @@
+import { SENSITIVE_TEXT, Side, UNKNOWN_TEXT, knownString, readAttribute } from "./attribute";
+import { cellOf, changeShape } from "./change-shape";
+import type { MemberDirectory } from "./member-directory";
+import type { ResourceChange } from "./plan-json";
+import { ALL_DOMAINS, NOTHING, ORGANIZATION, ReviewRow } from "./review-model";
+import { isManager, isRole } from "../policy";
+
+/** What a key can reach, as far as the plan tells. */
+type KeyReach =
+  | { kind: "organization" }
+  | { kind: "domains"; domains: string[] }
+  /** Member key created without domains: the server scopes it to the holder's read_write domains. */
+  | { kind: "auto" }
+  | { kind: "unknown" }
+  | { kind: "sensitive" };
+
+interface KeySide {
+  who: string;
+  name: string;
+  reach: KeyReach;
+  expires: string;
+}
+
+/**
+ * The key's reach on one side. Mirrors the API's scoping (src/policy
+ * resolveKeyScope): no domains means organization-wide for an organization
+ * key or an admin's key, and the holder's read_write domains for a member's.
+ */
+function reachOf(rc: ResourceChange, side: Side, directory: MemberDirectory): KeyReach {
+  if (knownString(readAttribute(rc, side, "scope")) === "organization") return { kind: "organization" };
+  const domains = readAttribute(rc, side, "domains");
+  if (domains.state === "sensitive") return { kind: "sensitive" };
+  if (domains.state === "known" && Array.isArray(domains.value) && domains.value.length > 0) {
+    return { kind: "domains", domains: [...new Set(domains.value.map(String))].sort() };
+  }
+  if (domains.state === "unknown" && directory.configures(rc, "domains") !== false) return { kind: "unknown" };
+  const owner = knownString(readAttribute(rc, side, "owner"));
+  if (owner === "organization") return { kind: "organization" };
+  if (owner !== "member") return { kind: "unknown" };
+  const role = directory.ownerOf(rc, side)?.role;
+  return isRole(role) && isManager(role) ? { kind: "organization" } : { kind: "auto" };
+}
+
+function reachText(reach: KeyReach): string {
+  switch (reach.kind) {
+    case "organization":
+      return "organization-wide";
+    case "domains":
+      return reach.domains.join(", ");
+    case "auto":
+      return "owner's read_write domains";
+    case "unknown":
+      return UNKNOWN_TEXT;
+    case "sensitive":
+      return SENSITIVE_TEXT;
+  }
+}
+
+function reachDomains(reach: KeyReach): string {
+  return reach.kind === "organization" ? ALL_DOMAINS : reachText(reach);
+}
+
+function sameReach(a: KeyReach, b: KeyReach): boolean {
+  return reachText(a) === reachText(b);
+}
+
+function keySide(rc: ResourceChange, side: Side, directory: MemberDirectory): KeySide {
+  const owner = knownString(readAttribute(rc, side, "owner"));
+  const who = owner === "organization" ? ORGANIZATION : directory.ownerOf(rc, side)?.email ?? UNKNOWN_TEXT;
+  return { who, name: cellOf(rc, side, "name"), reach: reachOf(rc, side, directory), expires: cellOf(rc, side, "expires_at") };
+}
+
+function created(rc: ResourceChange, k: KeySide): ReviewRow {
+  const [risk, reason] =
+    k.reach.kind === "organization"
+      ? (["high", "new organization-wide key"] as const)
+      : k.reach.kind === "auto"
+        ? (["medium", "new key on the owner's read_write domains"] as const)
+        : k.reach.kind === "domains"
+          ? (["medium", "new key"] as const)
+          : (["medium", "new key, scope known after apply"] as const);
+  return { sign: "+", who: k.who, change: `key created: ${k.name}`, kind: "key_created", domain: reachDomains(k.reach), before: NOTHING, after: reachText(k.reach), risk, reason, broadening: true, key: k.name, address: rc.address };
+}
+
+function revoked(rc: ResourceChange, k: KeySide): ReviewRow {
+  const reason = k.reach.kind === "organization" ? "organization-wide key revoked" : "key revoked";
+  return { sign: "-", who: k.who, change: `key revoked: ${k.name}`, kind: "key_revoked", domain: reachDomains(k.reach), before: reachText(k.reach), after: NOTHING, risk: "none", reason, broadening: false, key: k.name, address: rc.address };
+}
+
+function rescoped(rc: ResourceChange, before: KeySide, after: KeySide): ReviewRow | undefined {
+  if (sameReach(before.reach, after.reach)) return undefined;
+  const base = { who: after.who, change: `key rescoped: ${after.name}`, kind: "key_rescoped" as const, before: reachText(before.reach), after: reachText(after.reach), key: after.name, address: rc.address };
+  const b = before.reach;
+  const a = after.reach;
+  if (a.kind === "organization") return { ...base, sign: "+", domain: ALL_DOMAINS, risk: "high", reason: "becomes organization-wide", broadening: true };
+  if (b.kind === "domains" && a.kind === "domains") {
+    const addedDomains = a.domains.filter((d) => !b.domains.includes(d));
+    const removedDomains = b.domains.filter((d) => !a.domains.includes(d));
+    const domain = [...addedDomains.map((d) => `+${d}`), ...removedDomains.map((d) => `-${d}`)].join(", ");
+    if (addedDomains.length > 0) {
+      const reason = `adds ${addedDomains.join(", ")}` + (removedDomains.length > 0 ? `; removes ${removedDomains.join(", ")}` : "");
+      return { ...base, sign: "+", domain, risk: "medium", reason, broadening: true };
+    }
+    return { ...base, sign: "-", domain, risk: "none", reason: `removes ${removedDomains.join(", ")}`, broadening: false };
+  }
+  if (b.kind === "organization" && (a.kind === "domains" || a.kind === "auto")) {
+    return { ...base, sign: "-", domain: reachDomains(a), risk: "none", reason: "no longer organization-wide", broadening: false };
+  }
+  // Unknown on either side, or a switch to/from auto-scoping: the plan cannot say whether it widens.
+  return { ...base, sign: "~", domain: reachDomains(a), risk: "medium", reason: "new scope cannot be compared until apply", broadening: true };
+}
+
+function expiryChanged(rc: ResourceChange, before: KeySide, after: KeySide): ReviewRow | undefined {
+  if (before.expires === after.expires) return undefined;
+  const base = { who: after.who, change: `key expiry changed: ${after.name}`, kind: "key_expiry_changed" as const, domain: reachDomains(after.reach), before: before.expires, after: after.expires, key: after.name, address: rc.address };
+  if (after.expires === UNKNOWN_TEXT || after.expires === SENSITIVE_TEXT) return { ...base, sign: "~", risk: "low", reason: "expiry known after apply", broadening: true };
+  if (after.expires === NOTHING) return { ...base, sign: "+", risk: "low", reason: "no longer expires", broadening: true };
+  if (before.expires !== NOTHING && Date.parse(after.expires) > Date.parse(before.expires)) return { ...base, sign: "+", risk: "low", reason: "expires later", broadening: true };
+  return { ...base, sign: "-", risk: "none", reason: "expires sooner", broadening: false };
+}
+
+/**
+ * Rows for a `postscale_api_key` change. A key moving to another holder is
+ * a revocation and a new key; otherwise scope, replacement (a new secret),
+ * name and expiry each get their own row.
+ */
+export function keyRows(rc: ResourceChange, directory: MemberDirectory): ReviewRow[] {
+  const shape = changeShape(rc);
+  if (shape === "create") return [created(rc, keySide(rc, "after", directory))];
+  if (shape === "delete") return [revoked(rc, keySide(rc, "before", directory))];
+  if (shape === "none") return [];
+  const before = keySide(rc, "before", directory);
+  const after = keySide(rc, "after", directory);
+  if (before.who !== after.who) return [revoked(rc, before), created(rc, after)];
+  const out: ReviewRow[] = [];
+  const scope = rescoped(rc, before, after);
+  if (scope) out.push(scope);
+  const orgWide = after.reach.kind === "organization";
+  if (!scope && shape === "replace") {
+    out.push({
+      sign: "~", who: after.who, change: `key replaced: ${after.name}`, kind: "key_replaced", domain: reachDomains(after.reach), before: reachText(before.reach), after: reachText(after.reach),
+      risk: orgWide ? "high" : "low", reason: orgWide ? "new organization-wide secret; old key revoked" : "new secret; old key revoked", broadening: orgWide, key: after.name, address: rc.address,
+    });
+  }
+  if (before.name !== after.name) {
+    out.push({
+      sign: "~", who: after.who, change: `key renamed: ${after.name}`, kind: "key_renamed", domain: reachDomains(after.reach), before: before.name, after: after.name,
+      risk: orgWide ? "high" : "none", reason: orgWide ? "organization-wide key" : "renamed", broadening: false, key: after.name, address: rc.address,
+    });
+  }
+  const expiry = expiryChanged(rc, before, after);
+  if (expiry) out.push(expiry);
+  return out;
+}

@@ -1,0 +1,78 @@
+import type { AccessReview, ReviewRow, ReviewSummary } from "./review-model";
+
+/** The whole output when a plan touches no access: one line, so a PR comment stays quiet. */
+export const NO_ACCESS_CHANGES = "No access changes.";
+
+/**
+ * Escapes text for a GitHub-flavoured markdown table cell or list item:
+ * markdown punctuation is backslash-escaped, `|` cannot end the cell, and a
+ * newline cannot end the row.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\r?\n|\r/g, " ")
+    .replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`)
+    .replace(/^-/, "\\-");
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function parts(entries: [number, string][]): string[] {
+  return entries.filter(([n]) => n > 0).map(([n, text]) => `${n} ${text}`);
+}
+
+/** `people: 1 added, 1 removed · grants: ... · keys: ...`, naming only what happened. */
+export function summaryLine(summary: ReviewSummary): string {
+  const groups: [string, string[]][] = [
+    ["people", parts([[summary.peopleAdded, "added"], [summary.peopleRemoved, "removed"], [summary.rolesChanged, "role changed"]])],
+    ["grants", parts([[summary.grantsAdded, "added"], [summary.grantsWidened, "widened"], [summary.grantsNarrowed, "narrowed"], [summary.grantsRemoved, "removed"]])],
+    ["keys", parts([[summary.keysCreated, "created"], [summary.keysRescoped, "rescoped"], [summary.keysRevoked, "revoked"]])],
+  ];
+  const flag = summary.broadening > 0 ? `**${plural(summary.broadening, "broadening change")}**` : "no broadening changes";
+  return [flag, ...groups.filter(([, p]) => p.length > 0).map(([name, p]) => `${name}: ${p.join(", ")}`)].join(" · ");
+}
+
+function riskCell(row: ReviewRow): string {
+  if (row.risk === "none") return escapeMarkdown(row.reason);
+  const level = row.risk === "high" ? "**high**" : row.risk;
+  return `${level}: ${escapeMarkdown(row.reason)}`;
+}
+
+function tableRow(row: ReviewRow): string {
+  const cells = [row.sign, escapeMarkdown(row.who), escapeMarkdown(row.change), escapeMarkdown(row.domain), `${escapeMarkdown(row.before)} → ${escapeMarkdown(row.after)}`, riskCell(row)];
+  return `| ${cells.join(" | ")} |`;
+}
+
+/**
+ * The review as a PR comment: summary, offboarding first (who leaves and
+ * what they lose), then the table of every change. A plan with no access
+ * changes renders as the single line {@link NO_ACCESS_CHANGES}.
+ */
+export function renderMarkdown(review: AccessReview): string {
+  if (!review.changes) return `${NO_ACCESS_CHANGES}\n`;
+  const lines = ["### Postscale access review", "", summaryLine(review.summary), ""];
+  if (review.offboarding.length > 0) {
+    lines.push("#### Offboarding", "");
+    for (const person of review.offboarding) {
+      const role = person.role ? ` (${escapeMarkdown(person.role)})` : "";
+      const losses = [
+        ...person.grants.map((g) => `${escapeMarkdown(g.access)} on ${escapeMarkdown(g.domain)}`),
+        ...person.keys.map((k) => `API key ${escapeMarkdown(k.name)} (${escapeMarkdown(k.domains)})`),
+      ];
+      lines.push(`- **${escapeMarkdown(person.email)}**${role} leaves${losses.length > 0 ? " and loses:" : "; no grants or keys of theirs change in this plan."}`);
+      for (const loss of losses) lines.push(`  - ${loss}`);
+    }
+    lines.push("");
+  }
+  lines.push("#### Changes", "", "| ± | who | change | domain | before → after | risk |", "| --- | --- | --- | --- | --- | --- |");
+  for (const row of review.rows) lines.push(tableRow(row));
+  lines.push("", "`+` broadens access · `-` narrows it · `~` other change");
+  return `${lines.join("\n")}\n`;
+}
+
+/** The review for tools: the {@link AccessReview} object as stable, indented JSON. */
+export function renderJson(review: AccessReview): string {
+  return `${JSON.stringify(review, null, 2)}\n`;
+}
