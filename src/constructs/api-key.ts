@@ -1,0 +1,184 @@
+import { Lazy } from "cdktf";
+import { Construct } from "constructs";
+import { PostscaleError, ValidationError } from "../errors";
+import { Principal, Violation, nameProblem, organizationKeyPrincipal, resolveKeyScope } from "../policy";
+import { ApiKey as L1ApiKey } from "./generated/api-key";
+import { Domain, DomainRef, domainName } from "./domain";
+import { claimLogicalId, keyLogicalId } from "./ids";
+import type { Team } from "./team";
+import type { TeamMember } from "./team-member";
+
+/** Options of `TeamMember.apiKey` and `Team.serviceKey`. */
+export interface ApiKeyOptions {
+  /**
+   * Domains the key reaches, as `Domain` objects or names. A member-owned
+   * key may only name domains its owner can write.
+   * @default - a member-owned key of a role-member is auto-scoped by
+   * Postscale to the owner's read/write domains; an admin's key and a
+   * service key reach the whole organization
+   */
+  readonly domains?: readonly DomainRef[];
+  /**
+   * When the key stops working (a `Date` or an ISO 8601 timestamp).
+   * @default - the key does not expire
+   */
+  readonly expiresAt?: Date | string;
+  /**
+   * Asks for an organization-wide key explicitly. Only admins (and service
+   * keys) may hold one; cannot be combined with `domains`.
+   * @default false
+   */
+  readonly organizationWide?: boolean;
+}
+
+/** Properties of an `ApiKey`. */
+export interface ApiKeyProps extends ApiKeyOptions {
+  /** The key's name, unique per owner. */
+  readonly name: string;
+  /** The team the key belongs to. */
+  readonly team: Team;
+  /**
+   * The member who owns the key; it is revoked when they leave.
+   * @default - the organization owns the key (a service key)
+   */
+  readonly holder?: TeamMember;
+}
+
+/**
+ * The credential that deploys the stack: an owner or admin key. Synth-time
+ * checks ask the policy what this credential could create.
+ */
+const DEPLOYER: Principal = organizationKeyPrincipal({ owner: "organization", scope: "organization", domains: [] });
+
+/**
+ * A Postscale API key (`postscale_api_key`). Member-owned keys come from
+ * `TeamMember.apiKey`, organization-owned service keys from
+ * `Team.serviceKey`. The secret is sensitive and only known after apply.
+ */
+export class ApiKey extends Construct {
+  readonly name: string;
+  readonly team: Team;
+  /** The owning member, or undefined for an organization-owned key. */
+  readonly holder?: TeamMember;
+  /** The domain names asked for, sorted; undefined when none were named. */
+  readonly requestedDomains?: readonly string[];
+  /** ISO 8601 expiry, or undefined when the key never expires. */
+  readonly expiresAt?: string;
+  readonly organizationWide: boolean;
+  /** The underlying `postscale_api_key` resource (escape hatch). */
+  readonly resource: L1ApiKey;
+
+  constructor(scope: Construct, id: string, props: ApiKeyProps) {
+    super(scope, id);
+    const what = describeKey(props.name, props.holder);
+    const problem = nameProblem(props.name);
+    if (problem !== undefined) {
+      throw new ValidationError([{ path: "name", message: problem }], `${what}: the key name ${problem}. Give the key a short name like "ci".`);
+    }
+    if (props.organizationWide === true && props.domains !== undefined) {
+      throw new ValidationError(
+        [{ path: "domains", message: "cannot be combined with organizationWide" }],
+        `${what}: asks for organizationWide and for domains [${props.domains.map(domainName).join(", ")}]. Choose one: drop organizationWide to scope the key, or drop domains.`,
+      );
+    }
+    this.name = props.name;
+    this.team = props.team;
+    this.holder = props.holder;
+    this.organizationWide = props.organizationWide === true;
+    this.expiresAt = props.expiresAt === undefined ? undefined : expiryOf(props.expiresAt, what);
+    this.requestedDomains =
+      props.domains === undefined ? undefined : [...new Set(props.domains.map((d) => Domain.of(this, d, what).name))].sort();
+
+    const holder = props.holder;
+    this.resource = new L1ApiKey(this, "resource", {
+      name: props.name,
+      owner: holder === undefined ? "organization" : "member",
+      memberId: holder?.id,
+      domains: this.requestedDomains === undefined ? undefined : [...this.requestedDomains],
+      expiresAt: this.expiresAt,
+      provider: props.team.provider,
+    });
+    if (holder !== undefined) {
+      // The server checks the holder's grants when it creates the key (and
+      // auto-scopes to them), so the grants must exist first. Lazy, because
+      // grants may be declared after the key.
+      this.resource.dependsOn = Lazy.listValue({ produce: () => holder.accesses.map((a) => a.resource.fqn) }, { omitEmpty: true });
+    }
+    claimLogicalId(this.resource, keyLogicalId(holder?.email, props.name), what);
+    this.node.addValidation({ validate: () => this.policyProblems() });
+  }
+
+  /** The key's secret (sensitive; known after apply, shown once by Postscale). */
+  get secret(): string {
+    return this.resource.secret;
+  }
+
+  /** The key's id (known after apply). */
+  get keyId(): string {
+    return this.resource.id;
+  }
+
+  /** The key's public prefix, safe to log (known after apply). */
+  get prefix(): string {
+    return this.resource.prefix;
+  }
+
+  /**
+   * Whether the key will reach the whole organization: a service key or an
+   * admin's key without domains, or one asked for with `organizationWide`.
+   */
+  get reachesOrganization(): boolean {
+    if (this.organizationWide) return true;
+    if (this.requestedDomains !== undefined) return false;
+    return this.holder === undefined || this.holder.role === "admin";
+  }
+
+  /** Checks the key against the access policy with the holder's declared grants; one message per violation. */
+  private policyProblems(): string[] {
+    const what = describeKey(this.name, this.holder);
+    const holder = this.holder;
+    if (holder === undefined) return [];
+    const person = { id: holder.email, email: holder.email, role: holder.role, grants: holder.grants };
+    if (this.organizationWide) {
+      if (holder.role === "admin") return [];
+      // The same decision as a member asking the API for an organization-owned key.
+      const decision = resolveKeyScope({ role: holder.role, memberId: person.id, email: holder.email, grants: holder.grants }, { owner: "organization" }, null, []);
+      return decision.allowed
+        ? []
+        : [explain(what, decision, `Name the domains the key needs, or create it with team.serviceKey("${this.name}") or for an admin.`)];
+    }
+    const requested = this.requestedDomains === undefined ? null : [...this.requestedDomains];
+    const known = [...new Set([...(requested ?? []), ...Object.keys(holder.grants)])];
+    const decision = resolveKeyScope(DEPLOYER, { owner: "member", memberId: person.id, domains: requested }, person, known);
+    if (decision.allowed) return [];
+    const fix =
+      decision.rule === "no_writable_domains"
+        ? `Grant ${holder.email} read_write on a domain (domain.grantReadWrite(member)), or name the key's domains.`
+        : undefined;
+    return [explain(what, decision, fix)];
+  }
+}
+
+function describeKey(name: string, holder: TeamMember | undefined): string {
+  return holder === undefined ? `service key "${name}"` : `API key "${name}" of ${holder.email}`;
+}
+
+function explain(what: string, violation: Violation, fix?: string): string {
+  return `${what}: ${violation.message}${fix === undefined ? "" : ` ${fix}`} (rule ${violation.rule})`;
+}
+
+/** The policy's refusal as an error, for checks that can fail at once. */
+export function policyError(what: string, violation: Violation): PostscaleError {
+  return new PostscaleError("POSTSCALE_E_POLICY", explain(what, violation), { status: violation.status });
+}
+
+function expiryOf(value: Date | string, what: string): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new ValidationError(
+      [{ path: "expiresAt", message: `must be a Date or an ISO 8601 timestamp, got ${JSON.stringify(String(value))}` }],
+      `${what}: expiresAt must be a Date or an ISO 8601 timestamp like "2027-01-31T00:00:00Z", got ${JSON.stringify(String(value))}.`,
+    );
+  }
+  return date.toISOString();
+}

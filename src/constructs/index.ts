@@ -1,0 +1,15 @@
+/**
+ * CDKTF constructs for Postscale team access: L2 constructs (Team, members,
+ * grants, keys) validated with the access policy at synth, organization
+ * policy aspects, and the generated L1 bindings under `l1`.
+ */
+export { PostscaleProvider, type PostscaleProviderProps } from "./provider";
+export { Team, type TeamProps, type AddMemberOptions, type DomainGrants, type DomainGrant } from "./team";
+export { TeamMember, type TeamMemberProps } from "./team-member";
+export { Domain, type DomainRef } from "./domain";
+export { DomainAccess, type DomainAccessProps } from "./domain-access";
+export { ApiKey, type ApiKeyOptions, type ApiKeyProps } from "./api-key";
+export { MaxAdmins, NoOrganizationWideKeys, KeysMustExpire, type KeysMustExpireOptions } from "./aspects";
+export { parseRoster, type RosterEntry } from "./roster";
+export { memberLogicalId, accessLogicalId, keyLogicalId, domainLogicalId } from "./ids";
+export * as l1 from "./generated";

@@ -1,0 +1,144 @@
+import { readFileSync } from "node:fs";
+import { TerraformProvider } from "cdktf";
+import { Construct } from "constructs";
+import { PostscaleError, ValidationError } from "../errors";
+import { Access, AssignableRole, emailProblem, normalizeEmail } from "../policy";
+import { ApiKey, ApiKeyOptions } from "./api-key";
+import { DomainRef, domainName } from "./domain";
+import { parseRoster } from "./roster";
+import { TeamMember } from "./team-member";
+
+/** A member's domain access: `{ "app.example.com": "read_write" }` or `[{ domain, access }]`. */
+export type DomainGrants = Readonly<Record<string, Access>> | readonly DomainGrant[];
+
+/** One domain grant. */
+export interface DomainGrant {
+  /** The domain, as a `Domain` or its name. */
+  readonly domain: DomainRef;
+  readonly access: Access;
+}
+
+/** Options of `Team.addMember`. */
+export interface AddMemberOptions {
+  /**
+   * Domains the member may see (read) or work on (read_write).
+   * @default - no domain access; grant later with `domain.grantRead(member)`
+   */
+  readonly domains?: DomainGrants;
+}
+
+/** Properties of a `Team`. */
+export interface TeamProps {
+  /**
+   * The provider configuration to manage this team with.
+   * @default - the stack's default `postscale` provider
+   */
+  readonly provider?: TerraformProvider;
+}
+
+/**
+ * The people of a Postscale organization, their domain access and API keys.
+ * The owner is never managed here (ownership moves only by transfer).
+ */
+export class Team extends Construct {
+  /**
+   * A team read from a roster file (YAML or JSON, the shape HR exports
+   * have), so offboarding someone is deleting their line.
+   * @see parseRoster for the format
+   */
+  static fromFile(scope: Construct, id: string, path: string, props: TeamProps = {}): Team {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      throw new ValidationError([{ path, message: "cannot be read" }], `Team.fromFile: cannot read roster ${path}: ${(err as Error).message}`);
+    }
+    const team = new Team(scope, id, props);
+    for (const entry of parseRoster(text, path)) {
+      try {
+        team.add(entry.email, entry.role, entry.domains);
+      } catch (err) {
+        if (!(err instanceof PostscaleError)) throw err;
+        throw new PostscaleError(err.code, `${path} line ${entry.line} (${entry.email}): ${err.message}`, { errors: err.errors });
+      }
+    }
+    return team;
+  }
+
+  /** The provider configuration resources of this team use, when not the default. */
+  readonly provider?: TerraformProvider;
+  private readonly byEmail = new Map<string, TeamMember>();
+  private readonly serviceKeys = new Map<string, ApiKey>();
+
+  constructor(scope: Construct, id: string, props: TeamProps = {}) {
+    super(scope, id);
+    this.provider = props.provider;
+  }
+
+  /** Invites `email` as an admin: manages the team and reaches every domain. */
+  addAdmin(email: string): TeamMember {
+    return this.add(email, "admin");
+  }
+
+  /** Invites `email` as a member, optionally with domain access. */
+  addMember(email: string, options: AddMemberOptions = {}): TeamMember {
+    return this.add(email, "member", options.domains);
+  }
+
+  /** An organization-owned key (survives any person leaving). Without `domains` it is organization-wide. */
+  serviceKey(name: string, options: ApiKeyOptions = {}): ApiKey {
+    if (this.serviceKeys.has(name)) {
+      throw new PostscaleError("POSTSCALE_E_CONFLICT", `The team already has a service key named "${name}". Key names are unique: rename one.`);
+    }
+    const key = new ApiKey(this, `service-key-${name}`, { ...options, name, team: this });
+    this.serviceKeys.set(name, key);
+    return key;
+  }
+
+  /** The member with `email`, if declared. */
+  member(email: string): TeamMember | undefined {
+    return this.byEmail.get(normalizeEmail(email));
+  }
+
+  /** All declared members, sorted by email. */
+  get members(): readonly TeamMember[] {
+    return [...this.byEmail.values()].sort((a, b) => (a.email < b.email ? -1 : 1));
+  }
+
+  /** Declared admins, sorted by email. */
+  get admins(): readonly TeamMember[] {
+    return this.members.filter((m) => m.role === "admin");
+  }
+
+  /** Organization-owned keys, sorted by name. */
+  get keys(): readonly ApiKey[] {
+    return [...this.serviceKeys.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  private add(email: string, role: AssignableRole, domains?: DomainGrants): TeamMember {
+    const problem = emailProblem(typeof email === "string" ? email.trim() : email);
+    if (problem !== undefined) {
+      throw new ValidationError([{ path: "email", message: problem }], `Team ${this.node.id}: email ${problem}. Fix the address.`);
+    }
+    const normalized = normalizeEmail(email);
+    const existing = this.byEmail.get(normalized);
+    if (existing !== undefined) {
+      throw new PostscaleError(
+        "POSTSCALE_E_CONFLICT",
+        `${normalized} is declared twice in team ${this.node.id} (as ${existing.role} and as ${role}). A person has one role: keep one declaration.`,
+      );
+    }
+    const member = new TeamMember(this, normalized, { team: this, email: normalized, role });
+    this.byEmail.set(normalized, member);
+    for (const grant of grantList(domains)) member.grant(grant.domain, grant.access);
+    return member;
+  }
+}
+
+function grantList(domains: DomainGrants | undefined): DomainGrant[] {
+  if (domains === undefined) return [];
+  if (Array.isArray(domains)) return [...(domains as readonly DomainGrant[])];
+  return Object.entries(domains as Readonly<Record<string, Access>>)
+    .map(([domain, access]) => ({ domain, access }))
+    .sort((a, b) => (domainName(a.domain) < domainName(b.domain) ? -1 : 1));
+}
