@@ -1,0 +1,241 @@
+/**
+ * The tfplugin6.Provider service: each RPC decodes its DynamicValues by the
+ * schema, calls the provider definition, and encodes the answer. Any
+ * exception (from a resource, or a value that does not match its schema)
+ * becomes an error diagnostic, never a crashed process.
+ */
+import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
+import { decodeJson, decodeObject, encodeDynamicValue, type DynamicValueBytes } from "./codec";
+import type { Logger } from "./log";
+import type { DataSourceType, Diagnostic, ObjectValue, ProviderDefinition, ResourceType, Schema } from "./types";
+import {
+  attributePathToProto,
+  diagnosticsToProto,
+  errorDiagnostic,
+  schemaToProto,
+  type ProtoDiagnostic,
+  type ProtoSchema,
+} from "./wire-schema";
+
+/** Capabilities this layer implements for every provider. */
+export const SERVER_CAPABILITIES = {
+  plan_destroy: true,
+  get_provider_schema_optional: true,
+  move_resource_state: false,
+  generate_resource_config: false,
+} as const;
+
+type Request = Record<string, any>;
+type Response = Record<string, unknown> & { diagnostics?: ProtoDiagnostic[] };
+
+const EMPTY = new Uint8Array(0);
+
+/** Summary of the diagnostic reporting an exception thrown while serving an RPC. */
+export const UNEXPECTED_ERROR_SUMMARY = "Unexpected Provider Error";
+
+/** Builds the handlers of tfplugin6.Provider for `definition`. */
+export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, logger: Logger): UntypedServiceImplementation {
+  const resources = new Map<string, ResourceType<Ctx>>(definition.resources.map((r) => [r.name, r]));
+  const dataSources = new Map<string, DataSourceType<Ctx>>(definition.dataSources.map((d) => [d.name, d]));
+  let ctx: Ctx | undefined;
+  let schemaResponse: Response | undefined;
+
+  const unknownType = (kind: "resource" | "data source", name: string, known: Iterable<string>): Response => ({
+    diagnostics: diagnosticsToProto([
+      errorDiagnostic(
+        kind === "resource" ? "Unknown Resource Type" : "Unknown Data Source Type",
+        `This provider has no ${kind} type "${name}". Known: ${[...known].sort().join(", ") || "none"}.`,
+      ),
+    ]),
+  });
+
+  /** Wraps an RPC body: logs it, and turns a thrown error into an error diagnostic. */
+  const unary =
+    (rpc: string, body: (req: Request) => Promise<Response> | Response) =>
+    (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>): void => {
+      const req = call.request;
+      logger.trace(`${rpc} received`, req.type_name ? { tf_rpc: rpc, tf_resource_type: req.type_name } : { tf_rpc: rpc });
+      Promise.resolve()
+        .then(() => body(req))
+        .catch((err: unknown): Response => {
+          const error = err instanceof Error ? err : new Error(String(err));
+          logger.error(`${rpc} failed: ${error.message}`, { tf_rpc: rpc, stack: error.stack });
+          return { diagnostics: diagnosticsToProto([errorDiagnostic(UNEXPECTED_ERROR_SUMMARY, error.message)]) };
+        })
+        .then((res) => callback(null, res));
+    };
+
+  const diagnostics = (list: readonly Diagnostic[] | undefined) => diagnosticsToProto(list);
+  const encode = (value: ObjectValue | null, type: { schema: Schema }) => encodeDynamicValue(value, type.schema.block);
+  const decode = (value: DynamicValueBytes | null | undefined, type: { schema: Schema }) => decodeObject(value, type.schema.block);
+  const bytes = (value: Uint8Array | undefined | null): Uint8Array => value ?? EMPTY;
+
+  return {
+    GetMetadata: unary("GetMetadata", () => ({
+      server_capabilities: SERVER_CAPABILITIES,
+      diagnostics: [],
+      resources: [...resources.keys()].sort().map((type_name) => ({ type_name })),
+      data_sources: [...dataSources.keys()].sort().map((type_name) => ({ type_name })),
+    })),
+
+    GetProviderSchema: unary("GetProviderSchema", () => {
+      schemaResponse ??= {
+        provider: schemaToProto(definition.schema),
+        resource_schemas: schemaMap(definition.resources),
+        data_source_schemas: schemaMap(definition.dataSources),
+        server_capabilities: SERVER_CAPABILITIES,
+        diagnostics: [],
+      };
+      return schemaResponse;
+    }),
+
+    GetResourceIdentitySchemas: unary("GetResourceIdentitySchemas", () => ({ identity_schemas: {}, diagnostics: [] })),
+
+    ValidateProviderConfig: unary("ValidateProviderConfig", (req) => {
+      const config = decodeObject(req.config, definition.schema.block);
+      return { diagnostics: diagnostics(config && definition.validateConfig ? definition.validateConfig({ config }) : []) };
+    }),
+
+    ConfigureProvider: unary("ConfigureProvider", async (req) => {
+      const config = decodeObject(req.config, definition.schema.block);
+      if (!config) return { diagnostics: diagnostics([errorDiagnostic("Missing Provider Configuration", "The engine sent no provider configuration.")]) };
+      const result = await definition.configure(config, { terraformVersion: String(req.terraform_version ?? "") });
+      if (!result.diagnostics?.some((d) => d.severity === "error")) ctx = result.ctx;
+      return { diagnostics: diagnostics(result.diagnostics) };
+    }),
+
+    ValidateResourceConfig: unary("ValidateResourceConfig", (req) => {
+      const resource = resources.get(req.type_name);
+      if (!resource) return unknownType("resource", req.type_name, resources.keys());
+      const config = decode(req.config, resource);
+      return { diagnostics: diagnostics(config && resource.validate ? resource.validate({ config }) : []) };
+    }),
+
+    ValidateDataResourceConfig: unary("ValidateDataResourceConfig", (req) => {
+      const dataSource = dataSources.get(req.type_name);
+      if (!dataSource) return unknownType("data source", req.type_name, dataSources.keys());
+      const config = decode(req.config, dataSource);
+      return { diagnostics: diagnostics(config && dataSource.validate ? dataSource.validate({ config }) : []) };
+    }),
+
+    UpgradeResourceState: unary("UpgradeResourceState", (req) => {
+      const resource = resources.get(req.type_name);
+      if (!resource) return unknownType("resource", req.type_name, resources.keys());
+      const json: Uint8Array | undefined = req.raw_state?.json;
+      if (!json || json.length === 0) {
+        return {
+          diagnostics: diagnostics([
+            errorDiagnostic("Unsupported State Format", `The stored state of ${req.type_name} is not JSON (legacy flatmap state is not supported).`),
+          ]),
+        };
+      }
+      const version = Number(req.version ?? 0);
+      if (resource.upgrade) {
+        const rawState = JSON.parse(Buffer.from(json).toString("utf8")) as Record<string, unknown>;
+        const result = resource.upgrade({ version, rawState });
+        return { upgraded_state: encode(result.state, resource), diagnostics: diagnostics(result.diagnostics) };
+      }
+      if (version > resource.schema.version) {
+        return {
+          diagnostics: diagnostics([
+            errorDiagnostic(
+              "Resource State From A Newer Provider",
+              `The stored state of ${req.type_name} has schema version ${version}, newer than this provider's ${resource.schema.version}. Use a newer provider version.`,
+            ),
+          ]),
+        };
+      }
+      // Same shape: attributes added since are null, removed ones are dropped.
+      const state = decodeJson(json, resource.schema.block, { lenient: true }) as ObjectValue;
+      return { upgraded_state: encode(state, resource), diagnostics: [] };
+    }),
+
+    ReadResource: unary("ReadResource", async (req) => {
+      const resource = resources.get(req.type_name);
+      if (!resource) return unknownType("resource", req.type_name, resources.keys());
+      const currentState = decode(req.current_state, resource);
+      if (!currentState) return { new_state: encode(null, resource), private: bytes(req.private), diagnostics: [] };
+      const result = await resource.read(ctx as Ctx, { currentState, private: bytes(req.private) });
+      return {
+        new_state: encode(result.newState, resource),
+        private: result.private ?? bytes(req.private),
+        diagnostics: diagnostics(result.diagnostics),
+      };
+    }),
+
+    PlanResourceChange: unary("PlanResourceChange", async (req) => {
+      const resource = resources.get(req.type_name);
+      if (!resource) return unknownType("resource", req.type_name, resources.keys());
+      const result = await resource.plan(ctx as Ctx, {
+        priorState: decode(req.prior_state, resource),
+        proposedNewState: decode(req.proposed_new_state, resource),
+        config: decode(req.config, resource),
+        priorPrivate: bytes(req.prior_private),
+      });
+      return {
+        planned_state: encode(result.plannedState, resource),
+        requires_replace: (result.requiresReplace ?? []).map(attributePathToProto),
+        planned_private: result.plannedPrivate ?? bytes(req.prior_private),
+        diagnostics: diagnostics(result.diagnostics),
+      };
+    }),
+
+    ApplyResourceChange: unary("ApplyResourceChange", async (req) => {
+      const resource = resources.get(req.type_name);
+      if (!resource) return unknownType("resource", req.type_name, resources.keys());
+      const result = await resource.apply(ctx as Ctx, {
+        priorState: decode(req.prior_state, resource),
+        plannedState: decode(req.planned_state, resource),
+        config: decode(req.config, resource),
+        plannedPrivate: bytes(req.planned_private),
+      });
+      return {
+        new_state: encode(result.newState, resource),
+        private: result.private ?? bytes(req.planned_private),
+        diagnostics: diagnostics(result.diagnostics),
+      };
+    }),
+
+    ImportResourceState: unary("ImportResourceState", async (req) => {
+      const resource = resources.get(req.type_name);
+      if (!resource) return unknownType("resource", req.type_name, resources.keys());
+      if (!resource.importState) {
+        return { diagnostics: diagnostics([errorDiagnostic("Resource Import Not Supported", `${req.type_name} cannot be imported.`)]) };
+      }
+      const result = await resource.importState(ctx as Ctx, String(req.id ?? ""));
+      return {
+        imported_resources: result.imported.map((item) => ({
+          type_name: req.type_name,
+          state: encode(item.state, resource),
+          private: item.private ?? EMPTY,
+        })),
+        diagnostics: diagnostics(result.diagnostics),
+      };
+    }),
+
+    ReadDataSource: unary("ReadDataSource", async (req) => {
+      const dataSource = dataSources.get(req.type_name);
+      if (!dataSource) return unknownType("data source", req.type_name, dataSources.keys());
+      const config = decode(req.config, dataSource);
+      if (!config) return { diagnostics: diagnostics([errorDiagnostic("Missing Configuration", `The engine sent no configuration for ${req.type_name}.`)]) };
+      const result = await dataSource.read(ctx as Ctx, { config });
+      return { state: encode(result.state, dataSource), diagnostics: diagnostics(result.diagnostics) };
+    }),
+
+    StopProvider: (call: ServerUnaryCall<Request, { Error: string }>, callback: sendUnaryData<{ Error: string }>) => {
+      logger.debug("StopProvider received");
+      Promise.resolve()
+        .then(() => definition.stop?.())
+        .then(
+          () => callback(null, { Error: "" }),
+          (err: unknown) => callback(null, { Error: err instanceof Error ? err.message : String(err) }),
+        );
+    },
+  };
+}
+
+function schemaMap(types: readonly { name: string; schema: Schema }[]): Record<string, ProtoSchema> {
+  const out: Record<string, ProtoSchema> = {};
+  for (const t of [...types].sort((a, b) => a.name.localeCompare(b.name))) out[t.name] = schemaToProto(t.schema);
+  return out;
+}

@@ -1,0 +1,185 @@
+/**
+ * serve(): run a provider as a go-plugin plugin process.
+ *
+ * Order matters for start-up time, which every engine command pays once per
+ * provider: the handshake line is printed as soon as a listening socket
+ * exists, and only then are grpc-js and the provider service loaded, in the
+ * same synchronous turn. Connections the engine opens meanwhile wait in the
+ * kernel's accept queue; they are accepted only once the event loop runs
+ * again, by which time the gRPC server is ready to take them (through
+ * grpc-js' connection injector, which serves sockets we accepted ourselves).
+ */
+import { mkdtempSync, rmSync, writeSync } from "node:fs";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateServerCertificate, type ServerCertificate } from "./certificate";
+import { loadDescriptor, type Descriptor } from "./descriptor";
+import { log as rootLogger, type Logger } from "./log";
+import type { ProviderDefinition } from "./types";
+
+/** go-plugin's handshake cookie for Terraform providers (both engines). */
+export const MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE";
+export const MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/** go-plugin core protocol version, and the tfplugin protocol this layer speaks. */
+const CORE_PROTOCOL_VERSION = 1;
+const APP_PROTOCOL_VERSION = 6;
+
+/** How often the parent is checked for: a provider must not outlive its engine. */
+const PARENT_POLL_MS = 1000;
+/** Upper bound on the graceful stop after Shutdown (normally a few ms). */
+const SHUTDOWN_GRACE_MS = 1000;
+
+export interface ServeOptions {
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** "unix" (default off Windows) or "tcp" on 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. */
+  network?: "unix" | "tcp";
+  /** Defaults to the generated `.gen/tfplugin6.json` (inlined when bundled). */
+  descriptor?: Descriptor;
+  logger?: Logger;
+}
+
+/** What the plugin prints when started by hand instead of by an engine. */
+export const NOT_A_PLUGIN_MESSAGE =
+  "This program is a Terraform/OpenTofu provider plugin: it is started by `tofu` or `terraform`, not directly.\n";
+
+/**
+ * The handshake line: `1|6|unix|<path>|grpc|<cert>` where cert is the
+ * server certificate's DER in standard base64 without `=` padding (empty
+ * when serving plaintext).
+ */
+export function handshakeLine(network: "unix" | "tcp", address: string, certificateDer: Buffer | null): string {
+  const cert = certificateDer ? certificateDer.toString("base64").replace(/=+$/, "") : "";
+  return `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|${network}|${address}|grpc|${cert}\n`;
+}
+
+/**
+ * Serves `definition` to the engine that started this process: checks the
+ * magic cookie (exits 1 with a note on stderr when absent), listens, prints
+ * the handshake line on stdout, then serves gRPC until the engine calls
+ * Shutdown or the parent process disappears. SIGINT is ignored: Ctrl-C
+ * reaches the whole process group and the engine stops providers itself.
+ *
+ * Resolves once the handshake line is printed and the gRPC server is ready.
+ */
+export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? rootLogger.child(definition.name);
+  if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    process.stderr.write(NOT_A_PLUGIN_MESSAGE);
+    process.exit(1);
+  }
+  const offered = (env.PLUGIN_PROTOCOL_VERSIONS ?? "").split(",").map((v) => v.trim());
+  if (env.PLUGIN_PROTOCOL_VERSIONS && !offered.includes(String(APP_PROTOCOL_VERSION))) {
+    logger.warn(`the engine offers protocol versions ${env.PLUGIN_PROTOCOL_VERSIONS}; this provider speaks only ${APP_PROTOCOL_VERSION}`);
+  }
+  process.on("SIGINT", () => logger.debug("SIGINT ignored; the engine stops providers with StopProvider"));
+
+  // Fails before the handshake if the build step is missing.
+  const descriptor = options.descriptor ?? loadDescriptor();
+  const clientCa = env.PLUGIN_CLIENT_CERT;
+  const certificate = clientCa ? generateServerCertificate() : null;
+  const network = options.network ?? (process.platform === "win32" ? "tcp" : "unix");
+
+  return new Promise((resolve, reject) => {
+    let inject: ((socket: Socket) => void) | undefined;
+    const listener = createServer((socket) => {
+      if (inject) inject(socket);
+      else socket.destroy();
+    });
+    listener.on("error", reject);
+
+    const onListening = (address: string) => {
+      writeSync(1, handshakeLine(network, address, certificate?.der ?? null));
+      inject = startGrpc(definition, descriptor, clientCa, certificate, logger);
+      watchParent(logger);
+      resolve();
+    };
+
+    if (network === "unix") {
+      const dir = mkdtempSync(join(shortTempDir(), "tfp-"));
+      process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+      const socketPath = join(dir, "s");
+      listener.listen(socketPath, () => onListening(socketPath));
+    } else {
+      listenTcp(listener, Number(env.PLUGIN_MIN_PORT || 10000), Number(env.PLUGIN_MAX_PORT || 25000), onListening, reject);
+    }
+  });
+}
+
+/** Loads grpc-js and the provider service; returns how to hand it an accepted socket. */
+function startGrpc<Ctx>(
+  definition: ProviderDefinition<Ctx>,
+  descriptor: Descriptor,
+  clientCa: string | undefined,
+  certificate: ServerCertificate | null,
+  logger: Logger,
+): (socket: Socket) => void {
+  const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
+  const { createGrpcServer } = require("./grpc-server") as typeof import("./grpc-server");
+  const server = createGrpcServer(definition, {
+    descriptor,
+    logger,
+    onShutdown: () => {
+      setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+      server.tryShutdown(() => process.exit(0));
+    },
+  });
+  const credentials =
+    clientCa && certificate
+      ? grpc.ServerCredentials.createSsl(
+          Buffer.from(clientCa),
+          [{ private_key: Buffer.from(certificate.keyPem), cert_chain: Buffer.from(certificate.certPem) }],
+          true,
+        )
+      : grpc.ServerCredentials.createInsecure();
+  const injector = server.createConnectionInjector(credentials);
+  logger.debug("gRPC server ready", { tls: Boolean(certificate) });
+  return (socket) => injector.injectConnection(socket);
+}
+
+/** Exits when the parent process (the engine) is gone: we get re-parented. */
+function watchParent(logger: Logger): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) {
+      logger.info("the engine process is gone; exiting");
+      process.exit(0);
+    }
+  }, PARENT_POLL_MS).unref();
+}
+
+/** Unix socket paths are limited to about 100 bytes; a long TMPDIR falls back to /tmp. */
+function shortTempDir(): string {
+  const dir = tmpdir();
+  return dir.length <= 60 ? dir : "/tmp";
+}
+
+function listenTcp(
+  listener: NetServer,
+  minPort: number,
+  maxPort: number,
+  onListening: (address: string) => void,
+  reject: (err: Error) => void,
+): void {
+  const span = maxPort - minPort + 1;
+  const first = Math.floor(Math.random() * span);
+  let attempt = 0;
+  const tryNext = () => {
+    const port = minPort + ((first + attempt) % span);
+    attempt++;
+    listener.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE" && attempt < span) tryNext();
+      else reject(err);
+    });
+    listener.listen(port, "127.0.0.1", () => {
+      listener.removeAllListeners("error");
+      listener.on("error", reject);
+      onListening(`127.0.0.1:${port}`);
+    });
+  };
+  listener.removeAllListeners("error");
+  tryNext();
+}
