@@ -1,0 +1,294 @@
+/**
+ * Harness for the black-box server suite: a fresh Postscale API server per
+ * test file (or describe block), on PGlite in a temp data dir and, when
+ * POSTSCALE_TEST_DATABASE_URL is set, also on PostgreSQL in a database made
+ * for that server and dropped afterwards. Everything else goes over HTTP.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "pg";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/server";
+import { Caller, type HttpResponse, ok, request } from "./http";
+
+export const OWNER_EMAIL = "owner@example.com";
+export const OWNER_PASSWORD = "owner-password-1234";
+export const ORGANIZATION = "Example Inc";
+export const APP = "app.example.com";
+export const STAGING = "staging.example.com";
+export const PROD = "prod.example.com";
+export const BOOTSTRAP_DOMAINS = [APP, STAGING, PROD];
+/** A well-formed domain name that no organization has. */
+export const MISSING_DOMAIN = "missing.example.com";
+
+/** A storage backend the suite runs on. */
+export type Backend = "pglite" | "postgresql";
+
+/**
+ * PGlite always; PostgreSQL only when POSTSCALE_TEST_DATABASE_URL is set
+ * (.ci/run sets it). Without it the PostgreSQL variant is not generated at
+ * all, so it can never pass by being skipped.
+ */
+export const BACKENDS: Backend[] = process.env.POSTSCALE_TEST_DATABASE_URL ? ["pglite", "postgresql"] : ["pglite"];
+
+export type ServerOverrides = Omit<ServerOptions, "port" | "dataDir" | "databaseUrl" | "bootstrap">;
+
+/** A running server plus what the tests need to reach it as its owner. */
+export class TestServer {
+  /** The bootstrap key: the owner's organization-wide API key. */
+  readonly ownerKey: string;
+  private running: RunningServer;
+
+  private constructor(
+    readonly backend: Backend,
+    private readonly storage: Storage,
+    private readonly overrides: ServerOverrides,
+    running: RunningServer,
+  ) {
+    this.running = running;
+    if (!running.bootstrapKey) throw new Error("the server did not return a bootstrap key on first start");
+    this.ownerKey = running.bootstrapKey;
+  }
+
+  /** Starts a server with a bootstrap organization on fresh storage. */
+  static async start(backend: Backend, overrides: ServerOverrides = {}): Promise<TestServer> {
+    const storage = await Storage.create(backend);
+    try {
+      const running = await startServer(storage.options(overrides, true));
+      return new TestServer(backend, storage, overrides, running);
+    } catch (error) {
+      await storage.destroy();
+      throw error;
+    }
+  }
+
+  get url(): string {
+    return this.running.url;
+  }
+
+  /** Requests with a credential (or none). */
+  as(token: string | undefined): Caller {
+    return new Caller(this.url, token);
+  }
+
+  /** Requests as the owner, through the bootstrap key. */
+  get owner(): Caller {
+    return this.as(this.ownerKey);
+  }
+
+  /** Requests without credentials. */
+  get anonymous(): Caller {
+    return this.as(undefined);
+  }
+
+  /** Logs in with a password; requests with the session it returns. */
+  async login(email: string, password: string): Promise<Caller> {
+    return this.as(ok(await this.anonymous.post("/v1/auth/login", { email, password }), `login ${email}`).token);
+  }
+
+  /** A fresh owner session from the bootstrap password. */
+  ownerSession(): Promise<Caller> {
+    return this.login(OWNER_EMAIL, OWNER_PASSWORD);
+  }
+
+  /** Stops the server and starts a new one on the same storage. */
+  async restart(): Promise<void> {
+    await this.running.close();
+    this.running = await startServer(this.storage.options(this.overrides, false));
+  }
+
+  /** Stops the server and deletes its storage. */
+  async stop(): Promise<void> {
+    try {
+      await this.running.close();
+    } finally {
+      await this.storage.destroy();
+    }
+  }
+
+  /** The dev outbox, oldest first. */
+  async mail(): Promise<MailMessage[]> {
+    return ok(await request(this.url, "GET", "/_dev/mail"), "GET /_dev/mail");
+  }
+
+  /** The newest message of a kind sent to `email`. */
+  async lastMail(email: string, kind: MailMessage["kind"]): Promise<MailMessage> {
+    const messages = (await this.mail()).filter((m) => m.to === email && m.kind === kind);
+    if (messages.length === 0) throw new Error(`no ${kind} mail to ${email} in the dev outbox`);
+    return messages[messages.length - 1];
+  }
+
+  /** Invites someone as the owner; returns the member record. */
+  async invite(email: string, role: "admin" | "member", domainAccess?: Grant[]): Promise<MemberRecord> {
+    const body = domainAccess === undefined ? { email, role } : { email, role, domain_access: domainAccess };
+    return ok(await this.owner.post("/v1/team/members", body), `invite ${email}`);
+  }
+
+  /** Accepts the latest invitation to `email` and verifies the address: the real sign-up flow. */
+  async signUp(email: string, password = `pw-${email}-123456`): Promise<{ session: string; verify: HttpResponse }> {
+    const invitation = await this.lastMail(email, "invitation");
+    ok(await this.anonymous.post(`/v1/invitations/${invitation.token}/accept`, { name: nameOf(email), password }), `accept ${email}`);
+    const verifyMail = await this.lastMail(email, "verify_email");
+    const verify = await this.anonymous.post("/v1/auth/verify-email", { token: verifyMail.token });
+    const body = ok(verify, `verify ${email}`);
+    return { session: body.token, verify };
+  }
+
+  /** Invites, accepts and verifies: a member with a working session. */
+  async onboard(email: string, role: "admin" | "member", domainAccess?: Grant[]): Promise<Person> {
+    const member = await this.invite(email, role, domainAccess);
+    const password = `pw-${email}-123456`;
+    const { session } = await this.signUp(email, password);
+    return { id: member.id, email, password, session, api: this.as(session) };
+  }
+
+  /** Creates an API key with `caller`; returns the created record (with its secret). */
+  async createKey(caller: Caller, body: Record<string, unknown>): Promise<CreatedKey> {
+    return ok(await caller.post("/v1/api-keys", body), `create key ${JSON.stringify(body)}`);
+  }
+
+  /** Sets (or with `null` removes) a member's access to a domain as the owner. */
+  async grant(memberId: string, domain: string, access: "read" | "read_write" | null): Promise<void> {
+    const path = `/v1/team/members/${memberId}/domain-access/${domain}`;
+    ok(access === null ? await this.owner.delete(path) : await this.owner.put(path, { access }), `grant ${access} on ${domain}`);
+  }
+}
+
+/** Where a test server keeps its data, made fresh and removed afterwards. */
+class Storage {
+  private constructor(
+    private readonly backend: Backend,
+    private readonly dataDir: string,
+    private readonly databaseUrl?: string,
+  ) {}
+
+  static async create(backend: Backend): Promise<Storage> {
+    const dataDir = await mkdtemp(join(tmpdir(), "postscale-test-"));
+    if (backend === "pglite") return new Storage(backend, dataDir);
+    const base = process.env.POSTSCALE_TEST_DATABASE_URL;
+    if (!base) throw new Error("POSTSCALE_TEST_DATABASE_URL is not set");
+    const name = `postscale_test_${randomBytes(6).toString("hex")}`;
+    await withAdmin(base, (client) => client.query(`CREATE DATABASE ${name}`));
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    return new Storage(backend, dataDir, url.toString());
+  }
+
+  options(overrides: ServerOverrides, firstStart: boolean): ServerOptions {
+    return {
+      rateLimit: false,
+      dev: true,
+      logger: false,
+      ...overrides,
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: this.dataDir,
+      ...(this.databaseUrl ? { databaseUrl: this.databaseUrl } : {}),
+      ...(firstStart
+        ? { bootstrap: { organization: ORGANIZATION, ownerEmail: OWNER_EMAIL, ownerPassword: OWNER_PASSWORD, domains: BOOTSTRAP_DOMAINS } }
+        : {}),
+    };
+  }
+
+  async destroy(): Promise<void> {
+    await rm(this.dataDir, { recursive: true, force: true });
+    if (this.backend === "postgresql" && this.databaseUrl) {
+      const name = new URL(this.databaseUrl).pathname.slice(1);
+      await withAdmin(process.env.POSTSCALE_TEST_DATABASE_URL as string, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      );
+    }
+  }
+}
+
+async function withAdmin<T>(url: string, run: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Registers beforeAll/afterAll that start a fresh server for the enclosing
+ * describe block; call the returned function inside tests to get it.
+ */
+export function useServer(backend: Backend, overrides: ServerOverrides = {}): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await TestServer.start(backend, overrides);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error("the test server is not running (did beforeAll fail?)");
+    return server;
+  };
+}
+
+function nameOf(email: string): string {
+  return email.split("@")[0].replace(/[^a-z0-9]+/gi, " ").trim() || "Teammate";
+}
+
+/** A unique email for this run, so tests in one file never collide. */
+export function uniqueEmail(label: string): string {
+  return `${label}-${randomBytes(4).toString("hex")}@example.com`;
+}
+
+/** Promise-based sleep for expiry tests. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface Grant {
+  domain: string;
+  access: "read" | "read_write";
+}
+
+export interface MemberRecord {
+  id: string;
+  email: string;
+  role: string;
+  status: string;
+  name: string | null;
+  invited_at: string;
+  joined_at: string | null;
+  domain_access?: Grant[];
+}
+
+export interface CreatedKey {
+  id: string;
+  name: string;
+  prefix: string;
+  owner: "organization" | "member";
+  member_id: string | null;
+  scope: "organization" | "domains";
+  domains: string[];
+  secret: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface MailMessage {
+  id: string;
+  to: string;
+  subject: string;
+  text: string;
+  kind: "invitation" | "verify_email";
+  token: string;
+  sent_at: string;
+}
+
+/** A person who went through the real sign-up flow. */
+export interface Person {
+  id: string;
+  email: string;
+  password: string;
+  session: string;
+  api: Caller;
+}
