@@ -5,14 +5,14 @@ export const NO_ACCESS_CHANGES = "No access changes.";
 
 /**
  * Escapes text for a GitHub-flavoured markdown table cell or list item:
- * markdown punctuation is backslash-escaped, `|` cannot end the cell, and a
- * newline cannot end the row.
+ * inline markup (emphasis, code, links, HTML, strikethrough) is
+ * backslash-escaped, `|` cannot end the cell, and a newline cannot end the
+ * row. Parentheses stay as they are so placeholders read naturally.
  */
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/\r?\n|\r/g, " ")
-    .replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`)
-    .replace(/^-/, "\\-");
+    .replace(/[\\`*_[\]<>|~]/g, (c) => `\\${c}`);
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -26,7 +26,7 @@ function parts(entries: [number, string][]): string[] {
 /** `people: 1 added, 1 removed · grants: ... · keys: ...`, naming only what happened. */
 export function summaryLine(summary: ReviewSummary): string {
   const groups: [string, string[]][] = [
-    ["people", parts([[summary.peopleAdded, "added"], [summary.peopleRemoved, "removed"], [summary.rolesChanged, "role changed"]])],
+    ["people", parts([[summary.peopleAdded, "added"], [summary.peopleRemoved, "removed"], [summary.rolesChanged, summary.rolesChanged === 1 ? "role change" : "role changes"]])],
     ["grants", parts([[summary.grantsAdded, "added"], [summary.grantsWidened, "widened"], [summary.grantsNarrowed, "narrowed"], [summary.grantsRemoved, "removed"]])],
     ["keys", parts([[summary.keysCreated, "created"], [summary.keysRescoped, "rescoped"], [summary.keysRevoked, "revoked"]])],
   ];
