@@ -1,0 +1,110 @@
+/**
+ * `postscale provider install` and `postscale provider schema --json`,
+ * checked against the engines: the installed launcher is what `init`
+ * finds, the schema printed without an engine equals the engine's own
+ * `providers schema -json`, and a rebuilt provider at the same version
+ * (lock-file hash drift) installs again once its lock entry is dropped.
+ */
+import { execFileSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dropProviderLock } from "../../src/provider/engine";
+import { INSTALLED_BUNDLE_NAME, REGISTRY_HOSTS, builtBundlePath, enginePlatform, installProvider } from "../../src/provider/install";
+import { postscaleProvider } from "../../src/provider/provider";
+import { providerSchemasJson } from "../../src/provider/schema-json";
+import { PROVIDER_VERSION, e2eEngines, startHarness, type Harness } from "./harness";
+
+jest.setTimeout(120_000);
+
+const CLI = join(__dirname, "..", "..", "bin", "postscale.js");
+
+describe("postscale provider (CLI)", () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "postscale-install-"));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("install writes a launcher and the bundle under both registry hosts", () => {
+    const out = execFileSync(process.execPath, [CLI, "provider", "install", "--dir", dir, "--version", "1.2.3"], { encoding: "utf8" });
+    for (const host of REGISTRY_HOSTS) {
+      const packageDir = join(dir, host, "postscale", "postscale", "1.2.3", enginePlatform());
+      const launcher = join(packageDir, "terraform-provider-postscale_v1.2.3");
+      expect(out).toContain(launcher);
+      expect(statSync(launcher).mode & 0o111).toBe(0o111);
+      const script = readFileSync(launcher, "utf8");
+      expect(script).toMatch(/^#!\/bin\/sh\nexec /);
+      expect(script).toContain(`'${process.execPath}'`);
+      expect(script).toContain(`'${join(packageDir, INSTALLED_BUNDLE_NAME)}'`);
+      expect(readFileSync(join(packageDir, INSTALLED_BUNDLE_NAME))).toEqual(readFileSync(builtBundlePath()));
+    }
+  });
+
+  test("install refuses a version that is not semantic", () => {
+    expect(() => installProvider({ dir, version: "latest" })).toThrow(/--version must be a semantic version/);
+  });
+
+  test("the launcher runs the provider, which says it is a plugin when started by hand", () => {
+    const launcher = join(dir, REGISTRY_HOSTS[0], "postscale", "postscale", "1.2.3", enginePlatform(), "terraform-provider-postscale_v1.2.3");
+    const env = { ...process.env };
+    delete env.TF_PLUGIN_MAGIC_COOKIE;
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync(launcher, [], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch (err) {
+      failure = err as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(1);
+    expect(failure?.stderr).toMatch(/provider plugin/);
+  });
+
+  test("schema --json prints the definition's schema", () => {
+    const out = execFileSync(process.execPath, [CLI, "provider", "schema", "--json"], { encoding: "utf8" });
+    expect(JSON.parse(out)).toEqual(providerSchemasJson(postscaleProvider));
+  });
+});
+
+describe.each(e2eEngines())("the provider installed for %s", (engineName) => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness(engineName);
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  test("`providers schema -json` of the engine equals the schema printed without it", async () => {
+    const ws = harness.workspace("provider-only");
+    await ws.init();
+    const result = await ws.run(["providers", "schema", "-json"]);
+    const host = engineName === "tofu" ? "registry.opentofu.org" : "registry.terraform.io";
+    expect(JSON.parse(result.stdout)).toEqual(providerSchemasJson(postscaleProvider, host));
+  });
+
+  test("a provider rebuilt at the same version installs again once its lock entry is dropped", async () => {
+    const ws = harness.workspace("provider-only");
+    await ws.init();
+    const lockFile = join(ws.dir, ".terraform.lock.hcl");
+    expect(readFileSync(lockFile, "utf8")).toContain("postscale/postscale");
+
+    // Same version, different bytes: what a rebuild produces.
+    for (const host of REGISTRY_HOSTS) {
+      appendFileSync(join(harness.mirrorDir, host, "postscale", "postscale", PROVIDER_VERSION, enginePlatform(), INSTALLED_BUNDLE_NAME), "\n// rebuilt\n");
+    }
+    const drifted = await ws.run(["init"], [1]);
+    expect(drifted.output).toMatch(/checksum|does not match|doesn't match/i);
+
+    expect(dropProviderLock(ws.dir)).toBe(true);
+    expect(existsSync(lockFile)).toBe(true);
+    expect(readFileSync(lockFile, "utf8")).not.toContain("postscale/postscale");
+    await ws.init();
+    expect(readFileSync(lockFile, "utf8")).toContain("postscale/postscale");
+  });
+});
