@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+/**
+ * Produces the real-engine plan fixtures of the access review tests
+ * (test/review/fixtures/engine/*.json): the Postscale server in-process,
+ * the bundled provider installed in a temporary local mirror, and the real
+ * OpenTofu binary planning a sequence of configurations against it. Each
+ * step writes main.tf, runs `tofu plan -out=tfplan`, saves
+ * `tofu show -json tfplan` as the step's fixture, then applies the plan so
+ * the next step starts from that state.
+ *
+ * Needs `npm run build` (the provider bundle; built here when missing) and
+ * `npm run setup:engine` (tools/bin/tofu). Never reaches the internet: the
+ * CLI config installs the provider from the mirror only.
+ *
+ * Run: `node scripts/make-review-fixtures.mjs`
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+const OUT_DIR = join(repoRoot, "test", "review", "fixtures", "engine");
+const PROVIDER_VERSION = "0.1.0";
+const DOMAINS = ["app.example.com", "news.example.com", "shop.example.com"];
+
+/** The TypeScript parts this script drives, bundled on the fly (node_modules stay external). */
+async function loadParts(workDir) {
+  const outfile = join(workDir, "parts.cjs");
+  await build({
+    stdin: {
+      contents: [
+        'export { startServer } from "./src/server";',
+        'export { installProvider, builtBundlePath } from "./src/provider/install";',
+        'export { requireEngine, writeCliConfig, engineEnv } from "./src/provider/engine";',
+      ].join("\n"),
+      resolveDir: repoRoot,
+      loader: "ts",
+    },
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    packages: "external",
+    logLevel: "warning",
+  });
+  return createRequire(join(repoRoot, "package.json"))(outfile);
+}
+
+const HEADER = `terraform {
+  required_providers {
+    postscale = {
+      source  = "postscale/postscale"
+      version = "${PROVIDER_VERSION}"
+    }
+  }
+}
+
+provider "postscale" {}
+`;
+
+const member = (name, email, role) => `
+resource "postscale_team_member" "${name}" {
+  email = "${email}"
+  role  = "${role}"
+}
+`;
+const grant = (name, holder, domain, access) => `
+resource "postscale_domain_access" "${name}" {
+  member_id = postscale_team_member.${holder}.id
+  domain    = "${domain}"
+  access    = "${access}"
+}
+`;
+const memberKey = (name, keyName, holder, domains) => `
+resource "postscale_api_key" "${name}" {
+  name      = "${keyName}"
+  owner     = "member"
+  member_id = postscale_team_member.${holder}.id
+  domains   = ${JSON.stringify(domains)}
+}
+`;
+const orgKey = (name, keyName, domains, expiresAt) => `
+resource "postscale_api_key" "${name}" {
+  name  = "${keyName}"
+  owner = "organization"${domains ? `\n  domains = ${JSON.stringify(domains)}` : ""}${expiresAt ? `\n  expires_at = "${expiresAt}"` : ""}
+}
+`;
+
+/**
+ * The team as the configuration of each step. `state` holds the parts that
+ * later steps change, so every step reads as "the previous team, except ...".
+ */
+function team(s) {
+  const parts = [HEADER, member("alice", "alice@example.com", "admin"), member("bob", "bob@example.com", "member")];
+  parts.push(grant("bob_app", "bob", "app.example.com", "read_write"), grant("bob_news", "bob", "news.example.com", "read"));
+  parts.push(memberKey("bob_ci", "bob-ci", "bob", ["app.example.com"]));
+  if (!s.initialOnly) {
+    if (s.carol) {
+      parts.push(member("carol", "carol@example.com", "member"));
+      parts.push(grant("carol_app", "carol", "app.example.com", "read_write"), grant("carol_news", "carol", "news.example.com", "read"));
+      parts.push(memberKey("carol_laptop", "carol-laptop", "carol", ["app.example.com"]));
+    }
+    parts.push(member("dave", "dave@example.com", s.daveRole), member("frank", "frank@example.com", s.frankRole));
+    if (s.frankShop) parts.push(grant("frank_shop", "frank", "shop.example.com", "read"));
+    parts.push(member("erin", "erin@example.com", "member"));
+    parts.push(grant("erin_app", "erin", "app.example.com", s.erinApp), grant("erin_news", "erin", "news.example.com", s.erinNews));
+    if (s.erinShop) parts.push(grant("erin_shop", "erin", "shop.example.com", "read"));
+    parts.push(member("gina", "gina@example.com", "member"));
+    parts.push(grant("gina_app", "gina", "app.example.com", "read_write"), grant("gina_news", "gina", "news.example.com", "read_write"));
+    parts.push(memberKey("gina_ci", "gina-ci", "gina", s.ginaDomains));
+    parts.push(orgKey("deploy", "deploy", null, null), orgKey("reports", "reports", s.reportsDomains, null));
+    if (s.oldScript) parts.push(orgKey("old_script", "old-script", ["shop.example.com"], null));
+    if (s.backup) parts.push(orgKey("backup", "backup", null, "2030-01-01T00:00:00Z"));
+    parts.push(member("hal", s.halEmail, "member"), grant("hal_app", "hal", "app.example.com", "read_write"));
+  }
+  return parts.join("");
+}
+
+const initial = {
+  carol: true, daveRole: "member", frankRole: "admin", frankShop: false, erinApp: "read", erinNews: "read_write", erinShop: true,
+  ginaDomains: ["app.example.com"], reportsDomains: ["app.example.com", "news.example.com"], oldScript: true, backup: false, halEmail: "hal@old.example.com",
+};
+
+/** Each step: a fixture name (or null for set-up only) and the team it plans towards. */
+const STEPS = [
+  ["members-added", { ...initial, initialOnly: true }],
+  [null, initial],
+  ["no-change", initial],
+  ["offboarding", { ...initial, carol: false }],
+  ["roles-and-grants", { ...initial, carol: false, daveRole: "admin", frankRole: "member", frankShop: true, erinApp: "read_write", erinNews: "read", erinShop: false }],
+  ["keys", { ...initial, carol: false, daveRole: "admin", frankRole: "member", frankShop: true, erinApp: "read_write", erinNews: "read", erinShop: false,
+    ginaDomains: ["app.example.com", "news.example.com"], reportsDomains: ["news.example.com"], oldScript: false, backup: true }],
+  ["replace-email", { ...initial, carol: false, daveRole: "admin", frankRole: "member", frankShop: true, erinApp: "read_write", erinNews: "read", erinShop: false,
+    ginaDomains: ["app.example.com", "news.example.com"], reportsDomains: ["news.example.com"], oldScript: false, backup: true, halEmail: "hal@new.example.com" }],
+];
+
+function run(binary, args, cwd, env) {
+  const result = spawnSync(binary, [...args, "-no-color"], { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (result.status !== 0) {
+    throw new Error(`${binary} ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), "postscale-review-fixtures-"));
+  let server;
+  try {
+    const parts = await loadParts(work);
+    if (!existsSync(parts.builtBundlePath())) {
+      process.stdout.write("building the provider bundle...\n");
+      execFileSync(process.execPath, [join(repoRoot, "scripts", "build-provider.mjs")], { stdio: "inherit" });
+    }
+    const engine = parts.requireEngine("tofu");
+    const mirror = join(work, "mirror");
+    parts.installProvider({ dir: mirror, version: PROVIDER_VERSION, bundle: parts.builtBundlePath() });
+    const cliConfigFile = join(work, "cli.tfrc");
+    parts.writeCliConfig(cliConfigFile, mirror);
+    const keyFile = join(work, "owner.key");
+    server = await parts.startServer({
+      port: 0,
+      dataDir: join(work, "data"),
+      dev: true,
+      bootstrap: { organization: "Example", ownerEmail: "owner@example.com", ownerPassword: "correct horse battery staple", domains: DOMAINS, keyFile },
+    });
+    const apiKey = server.bootstrapKey ?? readFileSync(keyFile, "utf8").trim();
+    const env = parts.engineEnv({ cliConfigFile, endpoint: server.url, apiKey });
+    const ws = join(work, "ws");
+    mkdirSync(ws);
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(join(ws, "main.tf"), team(STEPS[0][1]));
+    run(engine.binary, ["init", "-input=false"], ws, env);
+    for (const [fixture, state] of STEPS) {
+      writeFileSync(join(ws, "main.tf"), team(state));
+      run(engine.binary, ["plan", "-input=false", "-out=tfplan"], ws, env);
+      if (fixture) {
+        const json = JSON.parse(run(engine.binary, ["show", "-json", "tfplan"], ws, env));
+        writeFileSync(join(OUT_DIR, `${fixture}.json`), `${JSON.stringify(json, null, 2)}\n`);
+        process.stdout.write(`wrote test/review/fixtures/engine/${fixture}.json (${(json.resource_changes ?? []).length} resource changes)\n`);
+      }
+      run(engine.binary, ["apply", "-input=false", "tfplan"], ws, env);
+    }
+  } finally {
+    if (server) await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`make-review-fixtures: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});
