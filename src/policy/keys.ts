@@ -50,6 +50,17 @@ export function checkHolderDomains(holder: Pick<KeyHolder, "email" | "role" | "g
   return out;
 }
 
+/**
+ * An organization-owned key belongs to no member. The request alone decides
+ * this, so tools can check it before asking the server anything.
+ */
+export function checkOrganizationKeyMember(request: Pick<KeyRequest, "owner" | "memberId">): Decision {
+  if (request.owner === "organization" && request.memberId != null) {
+    return deny(422, "organization_key_has_no_member", "An organization-owned key has no member; drop member_id or set owner to \"member\".", "/member_id");
+  }
+  return ALLOW;
+}
+
 /** The read/write domains of a holder, sorted: the auto-scope of a key created without domains. */
 export function autoScope(holder: Pick<KeyHolder, "role" | "grants">): string[] {
   return Object.entries(holder.grants)
@@ -86,9 +97,8 @@ export function resolveKeyScope(
     if (!isManager(actor.role) || actor.key?.scope === "domains") {
       return deny(403, "organization_key_requires_admin", "Only owners and admins (with an unscoped credential) can create organization-owned keys.", "/owner");
     }
-    if (request.memberId != null) {
-      return deny(422, "organization_key_has_no_member", "An organization-owned key has no member; drop member_id or set owner to \"member\".", "/member_id");
-    }
+    const shape = checkOrganizationKeyMember(request);
+    if (!shape.allowed) return shape;
     return domains === null ? { allowed: true, scope: "organization", domains: [] } : { allowed: true, scope: "domains", domains };
   }
 

@@ -1,0 +1,282 @@
+import type { ApiKey, KeyOwner } from "../../api/types";
+import { checkOrganizationKeyMember, domainProblem, nameProblem, resolveKeyScope, type KeyHolder } from "../../policy";
+import { UNKNOWN, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType, type Value } from "../protocol/types";
+import { callerPrincipal, type ProviderContext } from "./context";
+import { apiErrorDiagnostics, attributeError, isNotFound, problemRule, violationDiagnostic } from "./diagnostics";
+import { isKnown, requireString, sameInstant, sameSet, stringAttr, stringSetAttr, timestampProblem } from "./values";
+
+const ATTRIBUTES = ["id", "name", "owner", "member_id", "domains", "expires_at", "scope", "prefix", "created_at", "secret"] as const;
+const OWNERS: readonly KeyOwner[] = ["organization", "member"];
+
+/** Refusals that a grant applied concurrently in the same apply can lift. */
+const GRANT_DEPENDENT_RULES = new Set(["key_domain_not_writable", "no_writable_domains"]);
+
+/**
+ * `postscale_api_key`: a key owned by the organization (a service
+ * credential) or by a member (limited to the member's read/write domains,
+ * revoked when they leave).
+ *
+ * Ordering: a member key naming a domain usually goes with a grant of
+ * read_write on that domain in the same configuration. Both reference the
+ * member's id, neither references the other, so the engine may apply the
+ * key first and the server refuses it. Rather than fail a valid change, a
+ * key write refused for a domain its owner cannot write is retried for a
+ * while (ProviderContext.keyGrantWaitMs), waking as soon as this process
+ * writes a grant for that member; only then does the refusal surface.
+ */
+export const apiKeyResource: ResourceType<ProviderContext> = {
+  name: "postscale_api_key",
+
+  schema: {
+    version: 0,
+    block: {
+      description:
+        "A Postscale API key. Owned by the organization (a service key; only owners and admins create them) or by a member (limited to the domains that member can write, and revoked when the member leaves). A key never grants more than its owner's current access. The secret is known only after creation. When a member key names a domain granted read_write in the same apply, the provider waits briefly for the grant; adding `depends_on` on the grant makes the order explicit.",
+      attributes: {
+        id: { type: "string", computed: true, description: "The key's id. Import with it: the secret is not stored by Postscale, so an imported key has a null `secret`." },
+        name: { type: "string", required: true, description: "A name for people (e.g. the application using it). Changes in place." },
+        owner: {
+          type: "string",
+          required: true,
+          description: '"organization" (a service key that survives people leaving) or "member" (held by `member_id`, revoked when they leave). Changing it replaces the key.',
+        },
+        member_id: {
+          type: "string",
+          optional: true,
+          description: 'For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key.',
+        },
+        domains: {
+          type: ["set", "string"],
+          optional: true,
+          computed: true,
+          description:
+            'Domains the key is limited to; each must be one its owner can write (read_write) when the key is written. Changes in place. When not set, Postscale decides and the result is stored here: a member key gets the member\'s read_write domains at creation, an organization key or a key of an admin is organization-wide (an empty set, with `scope` "organization"). Removing it from the configuration later keeps the key\'s current domains.',
+        },
+        expires_at: { type: "string", optional: true, description: "When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z); never when unset. Changing it replaces the key." },
+        scope: { type: "string", computed: true, description: '"organization" (every domain its owner reaches) or "domains" (only `domains`).' },
+        prefix: { type: "string", computed: true, description: "The first characters of the secret, to recognise the key in logs and the dashboard." },
+        created_at: { type: "string", computed: true, description: "When the key was created (RFC 3339)." },
+        secret: {
+          type: "string",
+          computed: true,
+          sensitive: true,
+          description:
+            "The secret to authenticate with (`Authorization: Bearer ...`). Known only after creation, kept in state and never read again from Postscale (which stores only a hash); null for an imported key. Store it in a secret manager and protect the state.",
+        },
+      },
+    },
+  },
+
+  validate({ config }) {
+    const diagnostics: Diagnostic[] = [];
+    const name = stringAttr(config, "name");
+    if (typeof name === "string") {
+      const problem = nameProblem(name);
+      if (problem) diagnostics.push(attributeError(["name"], "Invalid API Key Name", `name ${problem}.`));
+    }
+    const owner = stringAttr(config, "owner");
+    if (typeof owner === "string" && !OWNERS.includes(owner as KeyOwner)) {
+      diagnostics.push(attributeError(["owner"], "Invalid Key Owner", `owner must be one of ${OWNERS.map((o) => `"${o}"`).join(", ")}, got "${owner}".`));
+    }
+    const memberId = stringAttr(config, "member_id");
+    if (owner === "organization" && typeof memberId === "string") {
+      const decision = checkOrganizationKeyMember({ owner, memberId });
+      if (!decision.allowed) diagnostics.push(violationDiagnostic("error", decision, ["member_id"]));
+    }
+    if (owner === "member" && memberId === null) {
+      diagnostics.push(
+        attributeError(["member_id"], "Missing Key Holder", 'member_id is required when owner is "member": name the member who holds the key, e.g. member_id = postscale_team_member.dev.id. For a key that belongs to nobody, set owner = "organization".'),
+      );
+    }
+    const domains = config.domains;
+    if (Array.isArray(domains)) {
+      for (const d of domains as readonly Value[]) {
+        const problem = typeof d === "string" ? domainProblem(d) : undefined;
+        if (problem) diagnostics.push(attributeError(["domains"], "Invalid Domain Name", `domains: each domain ${problem}.`));
+      }
+    }
+    const expiresAt = stringAttr(config, "expires_at");
+    if (typeof expiresAt === "string") {
+      const problem = timestampProblem(expiresAt);
+      if (problem) diagnostics.push(attributeError(["expires_at"], "Invalid Expiry Time", `expires_at ${problem}.`));
+    }
+    return diagnostics;
+  },
+
+  async plan(ctx, { priorState: prior, proposedNewState: proposed, config }) {
+    if (proposed === null || config === null) return { plannedState: null };
+    const domains = stringSetAttr(config, "domains");
+
+    if (prior === null) {
+      const owner = stringAttr(config, "owner");
+      // Only what the configuration decides is planned known; the rest depends on the holder's role and grants at apply.
+      const scope = Array.isArray(domains) ? "domains" : domains === null && owner === "organization" ? "organization" : UNKNOWN;
+      return {
+        plannedState: { ...proposed, domains: domains === null ? UNKNOWN : proposed.domains, scope, id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, secret: UNKNOWN },
+        diagnostics: await scopeWarnings(ctx, config, domains),
+      };
+    }
+
+    const requiresReplace: AttributePath[] = [];
+    if (config.owner !== prior.owner) requiresReplace.push(["owner"]);
+    if (config.member_id !== prior.member_id) requiresReplace.push(["member_id"]);
+    const expiresAt = stringAttr(config, "expires_at");
+    if (!isKnown(expiresAt) || !sameInstant(expiresAt, stringAttr(prior, "expires_at") as string | null)) requiresReplace.push(["expires_at"]);
+
+    const rescoped = !isKnown(domains) || (domains !== null && !sameSet(domains, priorDomains(prior)));
+    if (!rescoped) return { plannedState: proposed, requiresReplace };
+    return {
+      plannedState: { ...proposed, scope: isKnown(domains) ? "domains" : UNKNOWN },
+      requiresReplace,
+      diagnostics: await scopeWarnings(ctx, config, domains),
+    };
+  },
+
+  async apply(ctx, { priorState: prior, plannedState: planned }) {
+    if (planned === null) {
+      const id = requireString(prior, "id");
+      try {
+        await ctx.client.deleteApiKey(id);
+      } catch (err) {
+        if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Deleting ${describe(prior)}`, ATTRIBUTES) };
+      }
+      ctx.snapshot.dropKey(id);
+      return { newState: null };
+    }
+    const name = requireString(planned, "name");
+    const memberId = stringAttr(planned, "member_id") as string | null;
+    const expiresAt = stringAttr(planned, "expires_at") as string | null;
+    const domains = stringSetAttr(planned, "domains");
+
+    if (prior === null) {
+      const owner = requireString(planned, "owner") as KeyOwner;
+      try {
+        const created = await retryWhileGrantPending(ctx, memberId, () =>
+          ctx.client.createApiKey({ name, owner, member_id: memberId, domains: isKnown(domains) ? domains : null, expires_at: expiresAt }),
+        );
+        ctx.snapshot.putKey(created);
+        return { newState: keyState(created, created.secret, expiresAt) };
+      } catch (err) {
+        return { newState: null, diagnostics: apiErrorDiagnostics(err, `Creating ${describe(planned)}`, ATTRIBUTES, ["domains"]) };
+      }
+    }
+
+    const id = requireString(prior, "id");
+    const patch: { name?: string; domains?: string[] } = {};
+    if (name !== prior.name) patch.name = name;
+    if (Array.isArray(domains) && !sameSet(domains, priorDomains(prior))) patch.domains = domains;
+    if (patch.name === undefined && patch.domains === undefined) return { newState: planned };
+    try {
+      const updated = await retryWhileGrantPending(ctx, memberId, () => ctx.client.updateApiKey(id, patch));
+      ctx.snapshot.putKey(updated);
+      return { newState: keyState(updated, stringAttr(prior, "secret") as string | null, expiresAt) };
+    } catch (err) {
+      return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES, ["domains"]) };
+    }
+  },
+
+  async read(ctx, { currentState }) {
+    try {
+      const key = await ctx.snapshot.key(requireString(currentState, "id"));
+      if (key === undefined) return { newState: null };
+      const expiresAt = stringAttr(currentState, "expires_at") as string | null;
+      return { newState: keyState(key, stringAttr(currentState, "secret") as string | null, sameInstant(expiresAt, key.expires_at) ? expiresAt : key.expires_at) };
+    } catch (err) {
+      return { newState: currentState, diagnostics: apiErrorDiagnostics(err, `Reading ${describe(currentState)}`, ATTRIBUTES) };
+    }
+  },
+
+  async importState(ctx, id) {
+    try {
+      const key = await ctx.snapshot.key(id);
+      if (key === undefined) {
+        return { imported: [], diagnostics: [{ severity: "error", summary: "API Key Not Found", detail: `No API key with id "${id}" is visible to the provider's credential. Import by the key's id (see GET /v1/api-keys).` }] };
+      }
+      return { imported: [{ state: keyState(key, null, key.expires_at) }] };
+    } catch (err) {
+      return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing API key "${id}"`, ATTRIBUTES) };
+    }
+  },
+};
+
+function keyState(key: ApiKey, secret: string | null, expiresAt: string | null): ObjectValue {
+  return {
+    id: key.id,
+    name: key.name,
+    owner: key.owner,
+    member_id: key.member_id,
+    domains: [...key.domains].sort(),
+    expires_at: expiresAt,
+    scope: key.scope,
+    prefix: key.prefix,
+    created_at: key.created_at,
+    secret,
+  };
+}
+
+function priorDomains(prior: ObjectValue): string[] {
+  const v = stringSetAttr(prior, "domains");
+  return Array.isArray(v) ? v : [];
+}
+
+/**
+ * What the server would say about this key today, as warnings: the
+ * holder's role and grants are server state that other resources in the
+ * same plan may change (a grant widened to read_write), so nothing here
+ * blocks the plan. The server's refusal at apply is the error.
+ */
+async function scopeWarnings(ctx: ProviderContext, config: ObjectValue, domains: string[] | null | typeof UNKNOWN): Promise<Diagnostic[]> {
+  const owner = stringAttr(config, "owner");
+  const memberId = stringAttr(config, "member_id");
+  if (!isKnown(domains) || (owner !== "organization" && owner !== "member") || !isKnown(memberId)) return [];
+  let holder: KeyHolder | null = null;
+  let knownDomains: string[];
+  try {
+    if (owner === "member" && memberId !== null) {
+      const member = await ctx.snapshot.member(memberId);
+      if (member) holder = { id: member.id, email: member.email, role: member.role, grants: Object.fromEntries((member.domain_access ?? []).map((g) => [g.domain, g.access])) };
+    }
+    knownDomains = (await ctx.snapshot.allDomains()).map((d) => d.name);
+  } catch {
+    // Advisory only: the refresh or the apply reports an unreachable or refusing server with its cause.
+    return [];
+  }
+  const decision = resolveKeyScope(callerPrincipal(ctx.caller), { owner, memberId, domains }, holder, knownDomains);
+  if (decision.allowed || decision.rule === "organization_key_has_no_member") return [];
+  const path: AttributePath = decision.path?.startsWith("/member_id") ? ["member_id"] : decision.path?.startsWith("/owner") ? ["owner"] : ["domains"];
+  return [
+    violationDiagnostic(
+      "warning",
+      decision,
+      path,
+      "The Postscale server says today: ",
+    ),
+  ].map((d) => ({ ...d, detail: `${d.detail}. If this plan changes that (for example a postscale_domain_access granting read_write in the same apply), the key is written once it has; otherwise the apply is refused and nothing is created.` }));
+}
+
+/**
+ * Runs a key write, retrying while the server refuses it for a domain the
+ * holder cannot write yet: a grant in the same apply may land concurrently
+ * (see the module comment). Wakes early when this process writes a grant
+ * for the holder; gives up after ctx.keyGrantWaitMs with the last refusal.
+ */
+async function retryWhileGrantPending<T>(ctx: ProviderContext, memberId: string | null, write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + ctx.keyGrantWaitMs;
+  let pause = 250;
+  for (;;) {
+    try {
+      return await write();
+    } catch (err) {
+      const rule = problemRule(err);
+      const remaining = deadline - Date.now();
+      if (memberId === null || rule === undefined || !GRANT_DEPENDENT_RULES.has(rule) || remaining <= 0) throw err;
+      await ctx.snapshot.grantChangeOrTimeout(memberId, Math.min(pause, remaining));
+      pause = Math.min(pause * 2, 4000);
+    }
+  }
+}
+
+function describe(state: ObjectValue | null): string {
+  const name = stringAttr(state, "name");
+  return typeof name === "string" ? `API key "${name}"` : "API key";
+}

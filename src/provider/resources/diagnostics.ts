@@ -1,0 +1,109 @@
+import { PostscaleError } from "../../errors";
+import type { Rule, Violation } from "../../policy";
+import type { AttributePath, Diagnostic } from "../protocol/types";
+
+/**
+ * Summaries for refusals by access rule. Plan-time checks and the server's
+ * refusal at apply use the same words, so a warning at plan and the error
+ * at apply read as the same finding.
+ */
+const RULE_SUMMARIES: Partial<Record<Rule, string>> = {
+  grants_only_for_members: "Domain Access Only Applies To Members",
+  key_domain_not_writable: "API Key Domain Not Writable By Its Owner",
+  no_writable_domains: "API Key Owner Has No Writable Domains",
+  organization_key_has_no_member: "Organization Key Cannot Have A Member",
+  organization_key_requires_admin: "Organization Key Requires An Admin",
+  key_for_other_member: "API Key For Another Member",
+  key_domain_unknown: "Unknown Domain In API Key",
+  owner_protected: "Owner Is Protected",
+  own_role: "Cannot Change Own Role",
+  cannot_remove_self: "Cannot Remove Yourself",
+  owner_only_by_transfer: "Ownership Moves Only By Transfer",
+  role_not_allowed: "Postscale Role Not Allowed",
+  key_scope_excludes_action: "API Key Scope Too Narrow",
+};
+
+/** An error on one attribute. */
+export function attributeError(path: AttributePath, summary: string, detail: string): Diagnostic {
+  return { severity: "error", summary, detail, path };
+}
+
+/** A policy violation as a diagnostic on `path`, with the rule's summary. */
+export function violationDiagnostic(severity: Diagnostic["severity"], v: Violation, path: AttributePath, prefix = ""): Diagnostic {
+  return { severity, summary: RULE_SUMMARIES[v.rule] ?? "Postscale Access Rule", detail: `${prefix}${v.message} (rule ${v.rule})`, path };
+}
+
+/** The access rule a problem names, if any (the server sends it as `rule`, or as the last segment of `type`). */
+export function problemRule(err: unknown): string | undefined {
+  if (!(err instanceof PostscaleError) || !err.problem) return undefined;
+  if (typeof err.problem.rule === "string") return err.problem.rule;
+  const tail = err.problem.type?.split("/").pop();
+  return tail && tail in RULE_SUMMARIES ? tail : undefined;
+}
+
+const CODE_SUMMARIES: Record<PostscaleError["code"], string> = {
+  POSTSCALE_E_VALIDATION: "Postscale Rejected The Value",
+  POSTSCALE_E_UNAUTHENTICATED: "Invalid Postscale API Key",
+  POSTSCALE_E_FORBIDDEN: "Postscale Refused The Change",
+  POSTSCALE_E_NOT_FOUND: "Postscale Object Not Found",
+  POSTSCALE_E_CONFLICT: "Postscale Object Already Exists",
+  POSTSCALE_E_RATE_LIMITED: "Postscale Rate Limit Reached",
+  POSTSCALE_E_SERVER: "Postscale Server Error",
+  POSTSCALE_E_NETWORK: "Cannot Reach Postscale API",
+  POSTSCALE_E_POLICY: "Postscale Refused The Change",
+  POSTSCALE_E_CONFIG: "Invalid Postscale Configuration",
+};
+
+/**
+ * Maps a JSON pointer from a problem (`/domains/0`, `/role`) onto an
+ * attribute path: the top-level attribute, when the resource has one of
+ * that name. Set elements have no index in an attribute path, so the path
+ * stops at the set and the message names the element.
+ */
+function pointerToPath(pointer: string, attributes: readonly string[]): AttributePath | undefined {
+  const head = pointer.split("/").filter((s) => s.length > 0)[0];
+  return head !== undefined && attributes.includes(head) ? [head] : undefined;
+}
+
+/**
+ * Diagnostics for a failed API call: the action, what the server said, and
+ * the attribute at fault when the problem names one.
+ */
+export function apiErrorDiagnostics(err: unknown, action: string, attributes: readonly string[], fallbackPath?: AttributePath): Diagnostic[] {
+  if (!(err instanceof PostscaleError)) {
+    return [{ severity: "error", summary: "Unexpected Provider Error", detail: `${action} failed: ${err instanceof Error ? err.message : String(err)}` }];
+  }
+  const rule = problemRule(err);
+  const summary = (rule && RULE_SUMMARIES[rule as Rule]) ?? CODE_SUMMARIES[err.code];
+  const said = err.problem?.detail ?? err.message;
+  const ruleNote = rule ? ` (rule ${rule})` : "";
+  const fieldErrors = err.errors.length > 0 ? err.errors : [];
+  if (fieldErrors.length === 0) {
+    const path = err.problem && typeof err.problem.path === "string" ? pointerToPath(err.problem.path, attributes) : undefined;
+    return [{ severity: "error", summary, detail: `${action} failed: ${said}${ruleNote}${fixHint(err)}`, path: path ?? fallbackPath }];
+  }
+  return fieldErrors.map((fe) => ({
+    severity: "error" as const,
+    summary,
+    detail: `${action} failed: ${fe.path} ${fe.message}${ruleNote}`,
+    path: pointerToPath(fe.path, attributes) ?? fallbackPath,
+  }));
+}
+
+function fixHint(err: PostscaleError): string {
+  switch (err.code) {
+    case "POSTSCALE_E_UNAUTHENTICATED":
+      return ". Check the provider's api_key (or POSTSCALE_API_KEY).";
+    case "POSTSCALE_E_NETWORK":
+      return ". Check that the Postscale API is running and that the provider's endpoint (or POSTSCALE_ENDPOINT) points at it.";
+    case "POSTSCALE_E_RATE_LIMITED":
+      return ". Retry later, or lower the engine's -parallelism.";
+    default:
+      return "";
+  }
+}
+
+/** True when the error is a 404 from the API: the object is gone (or not visible, which the API does not distinguish). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof PostscaleError && err.code === "POSTSCALE_E_NOT_FOUND";
+}

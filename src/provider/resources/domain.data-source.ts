@@ -1,0 +1,47 @@
+import { domainProblem } from "../../policy";
+import type { DataSourceType, Diagnostic } from "../protocol/types";
+import type { ProviderContext } from "./context";
+import { apiErrorDiagnostics, attributeError } from "./diagnostics";
+import { requireString, stringAttr } from "./values";
+
+/** `postscale_domain`: one domain of the organization, by name. */
+export const domainDataSource: DataSourceType<ProviderContext> = {
+  name: "postscale_domain",
+
+  schema: {
+    version: 0,
+    block: {
+      description: "One domain of the organization, looked up by name. Fails when the domain does not exist or is not visible to the provider's credential (Postscale does not tell the two apart).",
+      attributes: {
+        name: { type: "string", required: true, description: "The domain name, lower case (e.g. `staging.example.com`)." },
+        status: { type: "string", computed: true, description: "The domain's setup status, as Postscale reports it." },
+        created_at: { type: "string", computed: true, description: "When the domain was added (RFC 3339)." },
+      },
+    },
+  },
+
+  validate({ config }) {
+    const diagnostics: Diagnostic[] = [];
+    const name = stringAttr(config, "name");
+    if (typeof name === "string") {
+      const problem = domainProblem(name);
+      if (problem) diagnostics.push(attributeError(["name"], "Invalid Domain Name", `name ${problem}.`));
+    }
+    return diagnostics;
+  },
+
+  async read(ctx, { config }) {
+    const name = requireString(config, "name");
+    try {
+      const domains = await ctx.snapshot.allDomains();
+      const domain = domains.find((d) => d.name === name);
+      if (domain === undefined) {
+        const known = domains.map((d) => d.name).join(", ") || "none";
+        return { state: null, diagnostics: [attributeError(["name"], "Domain Not Found", `No domain "${name}" is visible to the provider's credential. Domains it sees: ${known}.`)] };
+      }
+      return { state: { name: domain.name, status: domain.status, created_at: domain.created_at } };
+    } catch (err) {
+      return { state: null, diagnostics: apiErrorDiagnostics(err, `Reading domain ${name}`, ["name"]) };
+    }
+  },
+};

@@ -1,0 +1,170 @@
+import type { Member } from "../../api/types";
+import { ASSIGNABLE_ROLES, emailProblem, isAssignableRole, normalizeEmail } from "../../policy";
+import { UNKNOWN, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
+import type { ProviderContext } from "./context";
+import { apiErrorDiagnostics, attributeError, isNotFound } from "./diagnostics";
+import { isKnown, requireString, stringAttr } from "./values";
+
+const ATTRIBUTES = ["id", "email", "role", "status", "name", "invited_at", "joined_at"] as const;
+
+/**
+ * `postscale_team_member`: one person in the organization. Create invites,
+ * delete offboards (their sessions, keys and domain access go with them).
+ */
+export const teamMemberResource: ResourceType<ProviderContext> = {
+  name: "postscale_team_member",
+
+  schema: {
+    version: 0,
+    block: {
+      description:
+        "A person in the Postscale organization. Creating it sends an invitation; destroying it offboards the person: their sessions end, the API keys they own are revoked and their domain access is deleted. Organization-owned keys survive.",
+      attributes: {
+        id: { type: "string", computed: true, description: "The member's id, assigned by Postscale." },
+        email: {
+          type: "string",
+          required: true,
+          description:
+            "The person's email address; the invitation goes there. Compared case-insensitively. Changing it replaces the member (the old address is offboarded, the new one invited).",
+        },
+        role: { type: "string", required: true, description: 'The role: "admin" (manages users, settings and every domain) or "member" (only the domains granted with postscale_domain_access). Changes in place. The owner role moves only by transfer of ownership.' },
+        status: {
+          type: "string",
+          computed: true,
+          description:
+            'Where the person is: "invited" (invitation pending), "active" (joined) or "expired" (the invitation lapsed). A pending invitation never shows as a change. When a refresh finds the invitation expired, the plan shows an update of status from "expired" to "invited": applying it sends a new invitation.',
+        },
+        name: { type: "string", computed: true, description: "The person's name, known once they have accepted the invitation; null before." },
+        invited_at: { type: "string", computed: true, description: "When the latest invitation was sent (RFC 3339); a re-invitation sets it anew." },
+        joined_at: { type: "string", computed: true, description: "When the person joined (RFC 3339); null while invited." },
+      },
+    },
+  },
+
+  validate({ config }) {
+    const diagnostics: Diagnostic[] = [];
+    const email = stringAttr(config, "email");
+    if (typeof email === "string") {
+      const problem = emailProblem(email);
+      if (problem) diagnostics.push(attributeError(["email"], "Invalid Email Address", `email ${problem}.`));
+    }
+    const role = stringAttr(config, "role");
+    if (typeof role === "string" && !isAssignableRole(role)) {
+      diagnostics.push(
+        attributeError(
+          ["role"],
+          "Invalid Role",
+          `role must be one of ${ASSIGNABLE_ROLES.map((r) => `"${r}"`).join(", ")}, got "${role}".${role === "owner" ? " Ownership cannot be given by invitation or role change; it moves only by transfer of ownership." : ""}`,
+        ),
+      );
+    }
+    return diagnostics;
+  },
+
+  async plan(_ctx, { priorState: prior, proposedNewState: proposed, config }) {
+    if (proposed === null || config === null) return { plannedState: null };
+    if (prior === null) {
+      // The server creates every member as "invited"; the rest is decided by the server.
+      return { plannedState: { ...proposed, id: UNKNOWN, status: "invited", name: UNKNOWN, invited_at: UNKNOWN, joined_at: UNKNOWN } };
+    }
+    const requiresReplace: AttributePath[] = [];
+    const email = stringAttr(config, "email");
+    if (!isKnown(email) || email === null || normalizeEmail(email) !== normalizeEmail(requireString(prior, "email"))) {
+      requiresReplace.push(["email"]);
+    }
+    if (prior.status === "expired") {
+      // Re-invitation: apply resends the invitation, which makes the member
+      // "invited" again (a known value, so the plan says so) with a new invited_at.
+      return { plannedState: { ...proposed, status: "invited", invited_at: UNKNOWN }, requiresReplace };
+    }
+    return { plannedState: proposed, requiresReplace };
+  },
+
+  async apply(ctx, { priorState: prior, plannedState: planned }) {
+    if (planned === null) {
+      const id = requireString(prior, "id");
+      try {
+        await ctx.client.removeMember(id);
+      } catch (err) {
+        if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Offboarding ${describe(prior)}`, ATTRIBUTES) };
+      }
+      ctx.snapshot.dropMember(id);
+      return { newState: null };
+    }
+    const email = requireString(planned, "email");
+    const role = requireString(planned, "role");
+    if (!isAssignableRole(role)) throw new Error(`role "${role}" passed validation`);
+
+    if (prior === null) {
+      try {
+        const member = await ctx.client.inviteMember({ email, role });
+        ctx.snapshot.putMember(member);
+        return { newState: memberState(member, email) };
+      } catch (err) {
+        const diagnostics = apiErrorDiagnostics(err, `Inviting ${email} as ${role}`, ATTRIBUTES);
+        if (err instanceof Error && "code" in err && err.code === "POSTSCALE_E_CONFLICT") {
+          diagnostics.forEach((d) => (d.detail += ` ${email} is already in the organization: import it instead, e.g. \`tofu import <address> ${email}\`.`));
+        }
+        return { newState: null, diagnostics };
+      }
+    }
+
+    const id = requireString(prior, "id");
+    let member: Member | undefined;
+    try {
+      if (role !== prior.role) member = await ctx.client.updateMember(id, { role });
+      if (prior.status === "expired" && planned.status === "invited") member = await ctx.client.resendInvitation(id);
+    } catch (err) {
+      return { newState: member ? memberState(member, email) : prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES) };
+    }
+    if (member === undefined) return { newState: planned };
+    ctx.snapshot.putMember(member);
+    return { newState: memberState(member, email) };
+  },
+
+  async read(ctx, { currentState }) {
+    try {
+      const member = await ctx.snapshot.member(requireString(currentState, "id"));
+      if (member === undefined) return { newState: null };
+      return { newState: memberState(member, keepEmail(currentState, member)) };
+    } catch (err) {
+      return { newState: currentState, diagnostics: apiErrorDiagnostics(err, `Reading ${describe(currentState)}`, ATTRIBUTES) };
+    }
+  },
+
+  async importState(ctx, id) {
+    try {
+      const member = id.includes("@") ? await ctx.snapshot.memberByEmail(id) : await ctx.snapshot.member(id);
+      if (member === undefined) {
+        return {
+          imported: [],
+          diagnostics: [
+            {
+              severity: "error",
+              summary: "Team Member Not Found",
+              detail: `No member ${id.includes("@") ? "with email" : "with id"} "${id}" in the organization. Import by the member's email (e.g. dev@example.com) or by its id.`,
+            },
+          ],
+        };
+      }
+      return { imported: [{ state: memberState(member, member.email) }] };
+    } catch (err) {
+      return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing team member "${id}"`, ATTRIBUTES) };
+    }
+  },
+};
+
+function memberState(m: Member, email: string): ObjectValue {
+  return { id: m.id, email, role: m.role, status: m.status, name: m.name, invited_at: m.invited_at, joined_at: m.joined_at };
+}
+
+/** The email as written in state when it still names the same address (the server stores it lower-cased). */
+function keepEmail(state: ObjectValue, member: Member): string {
+  const current = stringAttr(state, "email");
+  return typeof current === "string" && normalizeEmail(current) === normalizeEmail(member.email) ? current : member.email;
+}
+
+function describe(state: ObjectValue | null): string {
+  const email = stringAttr(state, "email");
+  return typeof email === "string" ? `team member ${email}` : "team member";
+}

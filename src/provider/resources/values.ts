@@ -1,0 +1,61 @@
+import { UNKNOWN, isUnknown, type ObjectValue, type Unknown, type Value } from "../protocol/types";
+
+/**
+ * Typed reads of decoded attribute values. Each returns UNKNOWN when the
+ * value (or any part of it) is not known yet, so callers handle the three
+ * cases explicitly: unknown, null, a value.
+ */
+
+/** A string attribute: the string, null, or UNKNOWN. */
+export function stringAttr(obj: ObjectValue | null, name: string): string | null | Unknown {
+  const v = obj?.[name] ?? null;
+  if (isUnknown(v)) return UNKNOWN;
+  return typeof v === "string" ? v : null;
+}
+
+/** A set or list of strings: sorted, null, or UNKNOWN when the collection or any element is unknown. */
+export function stringSetAttr(obj: ObjectValue | null, name: string): string[] | null | Unknown {
+  const v = obj?.[name] ?? null;
+  if (isUnknown(v)) return UNKNOWN;
+  if (!Array.isArray(v)) return null;
+  const items = v as readonly Value[];
+  if (items.some(isUnknown)) return UNKNOWN;
+  return items.filter((i): i is string => typeof i === "string").sort();
+}
+
+/** A string attribute that must be known and set (state written by this provider, planned required values). */
+export function requireString(obj: ObjectValue | null, name: string): string {
+  const v = stringAttr(obj, name);
+  if (typeof v !== "string") throw new Error(`attribute "${name}" must be a known string here`);
+  return v;
+}
+
+/** A known value: not UNKNOWN. */
+export function isKnown<T>(v: T | Unknown): v is T {
+  return !isUnknown(v);
+}
+
+/** Two string sets (sorted arrays) hold the same elements. */
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...new Set(a)].sort();
+  const y = [...new Set(b)].sort();
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** Two RFC 3339 timestamps denote the same instant (the server may reformat what it was given). */
+export function sameInstant(a: string | null, b: string | null): boolean {
+  if (a === null || b === null) return a === b;
+  const x = Date.parse(a);
+  const y = Date.parse(b);
+  return Number.isNaN(x) || Number.isNaN(y) ? a === b : x === y;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Why `value` is not an RFC 3339 timestamp, or undefined when it is. */
+export function timestampProblem(value: string): string | undefined {
+  if (!RFC3339.test(value) || Number.isNaN(Date.parse(value))) {
+    return `must be an RFC 3339 timestamp like "2027-01-31T00:00:00Z", got "${value}"`;
+  }
+  return undefined;
+}
