@@ -1,0 +1,47 @@
+/**
+ * Entry point of terraform-provider-postscale, the file
+ * scripts/build-provider.mjs bundles and the installed launcher runs.
+ *
+ * The engine waits for the handshake line before it does anything else,
+ * and starts a provider several times per command, so nothing but the
+ * protocol layer loads before that line: the provider definition (and with
+ * it the resources and the HTTP client) is required on first use, which
+ * the protocol layer makes right after the handshake. esbuild keeps a
+ * `require` inside a function lazy in the bundle.
+ */
+import { serve } from "./protocol/serve";
+import type { ProviderDefinition } from "./protocol/types";
+import type { ProviderContext } from "./resources/context";
+
+let loaded: ProviderDefinition<ProviderContext> | undefined;
+
+function provider(): ProviderDefinition<ProviderContext> {
+  loaded ??= (require("./provider") as typeof import("./provider")).postscaleProvider;
+  return loaded;
+}
+
+/** postscaleProvider, loaded on first use; only its name is needed before the handshake. */
+const definition: ProviderDefinition<ProviderContext> = {
+  name: "postscale",
+  get version() {
+    return provider().version;
+  },
+  get schema() {
+    return provider().schema;
+  },
+  get resources() {
+    return provider().resources;
+  },
+  get dataSources() {
+    return provider().dataSources;
+  },
+  validateConfig: (request) => provider().validateConfig?.(request) ?? [],
+  configure: (config, meta) => provider().configure(config, meta),
+  stop: () => provider().stop?.(),
+};
+
+serve(definition).catch((err: unknown) => {
+  // Before the handshake the engine shows stderr to the user: say what broke.
+  process.stderr.write(`terraform-provider-postscale: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
