@@ -36,10 +36,10 @@ async function onboard(email: string, grants: Array<{ domain: string; access: "r
   expect(invited.status).toBe("invited");
   const invitation = (await owner.devMail()).filter((m) => m.to === email && m.kind === "invitation").pop();
   expect(invitation).toBeDefined();
-  const anonymous = owner.withToken("");
-  await anonymous.acceptInvitation(invitation!.token, { name: "Ada Lovelace", password: "correct-horse-battery" });
+  // Invitation and sign-up calls never send the client's credential.
+  await owner.acceptInvitation(invitation!.token, { name: "Ada Lovelace", password: "correct-horse-battery" });
   const verification = (await owner.devMail()).filter((m) => m.to === email && m.kind === "verify_email").pop();
-  const verified = await anonymous.verifyEmail(verification!.token);
+  const verified = await owner.verifyEmail(verification!.token);
   expect(verified.redirect_to).toBe("/dashboard");
   expect(verified.member.status).toBe("active");
   return { id: invited.id, session: owner.withToken(verified.token) };

@@ -18,7 +18,7 @@ export const ALIAS_PATCH = { forward_to: ["desk@corp.example.net"] };
 
 /** A valid POST /v1/domains/{domain}/inbound-rules body. */
 export function inboundRuleBody(n: number): Record<string, unknown> {
-  return { match: `invoices${n}@`, action: "webhook", destination: `https://hooks.example.net/inbound/${n}`, priority: n };
+  return { match: `invoices-${n}`, action: "webhook", destination: `https://hooks.example.net/inbound/${n}`, priority: n };
 }
 
 /** A valid PATCH /v1/domains/{domain}/inbound-rules/{id} body. */
