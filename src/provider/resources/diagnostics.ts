@@ -85,7 +85,7 @@ export function apiErrorDiagnostics(err: unknown, action: string, attributes: re
   return fieldErrors.map((fe) => ({
     severity: "error" as const,
     summary,
-    detail: `${action} failed: ${fe.path} ${fe.message}${ruleNote}`,
+    detail: `${action} failed: ${fe.path.replace(/^\//, "") || "request"}: ${fe.message}${ruleNote}`,
     path: pointerToPath(fe.path, attributes) ?? fallbackPath,
   }));
 }
