@@ -1,0 +1,138 @@
+import type { FastifyRequest } from "fastify";
+import { Access, Principal, organizationKeyPrincipal } from "../policy";
+import type { Database } from "./db/adapter";
+import type { Caller } from "./context";
+import { HttpProblem } from "./problem";
+import { KEY_COLUMNS, KeyRow, MEMBER_COLUMNS, MemberRow } from "./records";
+import { API_KEY_PREFIX, SESSION_PREFIX, sha256 } from "./security";
+
+const GRANTS_OF = (memberIdColumn: string) =>
+  `(SELECT json_object_agg(d.name, g.access) FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = ${memberIdColumn}) AS grants`;
+
+// One indexed lookup each: the credential, its person and their current grants.
+const KEY_LOOKUP = `SELECT ${KEY_COLUMNS}, m.id AS m_id, m.email, m.role, m.name AS m_name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, ${GRANTS_OF("k.member_id")}
+FROM api_keys k LEFT JOIN members m ON m.id = k.member_id WHERE k.secret_hash = $1`;
+const SESSION_LOOKUP = `SELECT s.id AS session_id, s.expires_at AS session_expires_at, ${MEMBER_COLUMNS}, ${GRANTS_OF("s.member_id")}
+FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1`;
+
+type KeyLookupRow = KeyRow & Omit<MemberRow, "id" | "org_id" | "name"> & { m_id: string | null; m_name: string | null; grants: Record<string, Access> | null };
+type SessionLookupRow = MemberRow & { session_id: string; session_expires_at: Date; grants: Record<string, Access> | null };
+
+/** A resolved credential plus when it stops being valid. */
+interface Resolved {
+  caller: Caller;
+  expiresAt: number | null;
+}
+
+const LAST_USED_GRANULARITY_MS = 60_000;
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Turns bearer tokens into callers. Every request sees the grants as they
+ * are now. When this process is the only writer (PGlite), a resolved
+ * caller is reused until the next write anywhere, which is exactly as
+ * fresh as a query; with a shared PostgreSQL nothing is cached.
+ */
+export class Authenticator {
+  private cache = new Map<string, { generation: number; value: Resolved | null }>();
+
+  constructor(private readonly db: Database) {}
+
+  /** The caller, or a 401 problem. */
+  async authenticate(request: FastifyRequest): Promise<Caller> {
+    const token = bearerToken(request);
+    const hash = request.tokenHash ?? sha256(token);
+    const resolved = await this.resolve(token, hash);
+    if (!resolved) throw unauthenticated("The token is not valid (unknown, revoked, or its member was removed).");
+    if (resolved.expiresAt !== null && resolved.expiresAt <= Date.now()) {
+      throw unauthenticated(resolved.caller.credential.kind === "api_key" ? "The API key has expired." : "The session has expired; log in again.");
+    }
+    const cred = resolved.caller.credential;
+    if (cred.kind === "api_key") this.touch(cred.key);
+    return resolved.caller;
+  }
+
+  private async resolve(token: string, hash: string): Promise<Resolved | null> {
+    const generation = this.db.generation;
+    if (this.db.exclusive) {
+      const hit = this.cache.get(hash);
+      if (hit && hit.generation === generation) return hit.value;
+    }
+    const value = token.startsWith(API_KEY_PREFIX) ? await this.loadKey(hash) : token.startsWith(SESSION_PREFIX) ? await this.loadSession(hash) : null;
+    if (this.db.exclusive) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(hash, { generation, value });
+    }
+    return value;
+  }
+
+  private async loadKey(hash: string): Promise<Resolved | null> {
+    const [row] = await this.db.query<KeyLookupRow>(KEY_LOOKUP, [hash]);
+    if (!row) return null;
+    const key: KeyRow = {
+      id: row.id,
+      org_id: row.org_id,
+      name: row.name,
+      prefix: row.prefix,
+      owner: row.owner,
+      member_id: row.member_id,
+      scope: row.scope,
+      domains: row.domains ?? [],
+      created_at: row.created_at,
+      expires_at: row.expires_at,
+      last_used_at: row.last_used_at,
+    };
+    const expiresAt = row.expires_at ? new Date(row.expires_at).getTime() : null;
+    const scope = { owner: key.owner, scope: key.scope, domains: key.domains };
+    if (key.owner === "organization") {
+      return { caller: { orgId: key.org_id, principal: organizationKeyPrincipal(scope), credential: { kind: "api_key", id: key.id, key }, member: null }, expiresAt };
+    }
+    if (!row.m_id || !row.joined_at) return null;
+    const member: MemberRow = {
+      id: row.m_id,
+      org_id: key.org_id,
+      email: row.email,
+      role: row.role,
+      name: row.m_name,
+      invited_at: row.invited_at,
+      invitation_expires_at: row.invitation_expires_at,
+      accepted_at: row.accepted_at,
+      joined_at: row.joined_at,
+    };
+    const principal: Principal = { role: member.role, memberId: member.id, email: member.email, grants: row.grants ?? {}, key: scope };
+    return { caller: { orgId: key.org_id, principal, credential: { kind: "api_key", id: key.id, key }, member }, expiresAt };
+  }
+
+  private async loadSession(hash: string): Promise<Resolved | null> {
+    const [row] = await this.db.query<SessionLookupRow>(SESSION_LOOKUP, [hash]);
+    if (!row || !row.joined_at) return null;
+    const { session_id, session_expires_at, grants, ...member } = row;
+    const principal: Principal = { role: member.role, memberId: member.id, email: member.email, grants: grants ?? {} };
+    return {
+      caller: { orgId: member.org_id, principal, credential: { kind: "session", id: session_id }, member },
+      expiresAt: new Date(session_expires_at).getTime(),
+    };
+  }
+
+  /** Records key use at most once a minute per key, off the request path. */
+  private touch(key: KeyRow): void {
+    const last = key.last_used_at ? new Date(key.last_used_at).getTime() : 0;
+    const now = Date.now();
+    if (now - last < LAST_USED_GRANULARITY_MS) return;
+    key.last_used_at = new Date(now);
+    this.db.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1", [key.id]).catch(() => undefined);
+  }
+}
+
+function unauthenticated(detail: string): HttpProblem {
+  return new HttpProblem(401, detail, { headers: { "www-authenticate": 'Bearer realm="postscale"' } });
+}
+
+/** The bearer token of a request, or a 401 problem. */
+export function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (!header) throw unauthenticated("Send Authorization: Bearer <token> (an API key or a session token from POST /v1/auth/login).");
+  const m = /^Bearer\s+(\S{1,512})$/i.exec(header);
+  if (!m) throw unauthenticated("The Authorization header must be `Bearer <token>`.");
+  return m[1];
+}

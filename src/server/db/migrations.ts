@@ -1,0 +1,178 @@
+import { Database } from "./adapter";
+
+/**
+ * The schema, as ordered migrations. One set for PGlite and PostgreSQL:
+ * plain SQL both understand. Kept as strings so the compiled package needs
+ * no asset copying. Never edit an applied migration; add the next one.
+ */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "team accounts",
+    sql: `
+CREATE TABLE organizations (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  settings jsonb NOT NULL DEFAULT '{}'::jsonb,
+  plan text NOT NULL DEFAULT 'free',
+  billing_email text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE members (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  email text NOT NULL,
+  role text NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  name text,
+  password_hash text,
+  invited_by text,
+  invited_at timestamptz NOT NULL DEFAULT now(),
+  invitation_expires_at timestamptz,
+  accepted_at timestamptz,
+  joined_at timestamptz,
+  UNIQUE (org_id, email)
+);
+-- Exactly one owner per organization, enforced by the database too.
+CREATE UNIQUE INDEX members_one_owner ON members (org_id) WHERE role = 'owner';
+CREATE INDEX members_email ON members (email);
+
+CREATE TABLE domains (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'verified')),
+  verified_at timestamptz,
+  open_tracking boolean NOT NULL DEFAULT true,
+  click_tracking boolean NOT NULL DEFAULT false,
+  tls_policy text NOT NULL DEFAULT 'opportunistic',
+  dkim_selector text NOT NULL,
+  dkim_public_key text NOT NULL,
+  dkim_created_at timestamptz NOT NULL DEFAULT now(),
+  warming_status text NOT NULL DEFAULT 'not_started',
+  warming_day integer NOT NULL DEFAULT 0,
+  warming_started_at timestamptz,
+  warming_updated_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (org_id, name)
+);
+
+CREATE TABLE grants (
+  member_id text NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+  domain_id text NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  access text NOT NULL CHECK (access IN ('read', 'read_write')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (member_id, domain_id)
+);
+CREATE INDEX grants_domain ON grants (domain_id);
+
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  name text NOT NULL,
+  prefix text NOT NULL,
+  secret_hash text NOT NULL UNIQUE,
+  owner text NOT NULL CHECK (owner IN ('organization', 'member')),
+  -- Member-owned keys go with their member: offboarding deletes them.
+  member_id text REFERENCES members(id) ON DELETE CASCADE,
+  scope text NOT NULL CHECK (scope IN ('organization', 'domains')),
+  domains text[] NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz,
+  last_used_at timestamptz
+);
+CREATE INDEX api_keys_org ON api_keys (org_id);
+
+CREATE TABLE sessions (
+  id text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  member_id text NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+  token_hash text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+
+CREATE TABLE tokens (
+  token_hash text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('invitation', 'verify_email')),
+  member_id text NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  used_at timestamptz
+);
+CREATE INDEX tokens_member ON tokens (member_id);
+
+CREATE TABLE aliases (
+  id text PRIMARY KEY,
+  domain_id text NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  address text NOT NULL,
+  forward_to text[] NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (domain_id, address)
+);
+
+CREATE TABLE inbound_rules (
+  id text PRIMARY KEY,
+  domain_id text NOT NULL REFERENCES domains(id) ON DELETE CASCADE,
+  match text NOT NULL,
+  action text NOT NULL CHECK (action IN ('forward', 'webhook', 'drop')),
+  destination text,
+  priority integer NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX inbound_rules_domain ON inbound_rules (domain_id, priority);
+
+CREATE TABLE audit_events (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  org_id text NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  actor_member_id text,
+  actor text,
+  credential text NOT NULL,
+  action text NOT NULL,
+  target text,
+  before jsonb,
+  after jsonb,
+  time timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX audit_events_org ON audit_events (org_id, seq DESC);
+
+CREATE TABLE idempotency_keys (
+  scope text NOT NULL,
+  key text NOT NULL,
+  org_id text REFERENCES organizations(id) ON DELETE CASCADE,
+  request_hash text NOT NULL,
+  status integer,
+  content_type text,
+  body text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (scope, key)
+);
+`,
+  },
+];
+
+/**
+ * Brings the schema up to date, in one transaction. On PostgreSQL an
+ * advisory lock keeps two servers starting at once from racing.
+ */
+export async function migrate(db: Database): Promise<number> {
+  return db.transaction(async (tx) => {
+    if (db.engine === "postgres") await tx.query("SELECT pg_advisory_xact_lock(427201)");
+    await tx.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    const rows = await tx.query<{ version: number }>("SELECT version FROM schema_migrations");
+    const applied = new Set(rows.map((r) => Number(r.version)));
+    let count = 0;
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await tx.exec(m.sql);
+      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
+      count++;
+    }
+    return count;
+  });
+}

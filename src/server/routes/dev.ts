@@ -1,0 +1,25 @@
+import type { FastifyInstance } from "fastify";
+import type { Services } from "../app";
+import { emailSchema, object, record } from "../schemas";
+
+const mailSchema = record({
+  id: { type: "string" },
+  to: { type: "string" },
+  subject: { type: "string" },
+  text: { type: "string" },
+  kind: { type: "string", enum: ["invitation", "verify_email"] },
+  token: { type: "string" },
+  sent_at: { type: "string", format: "date-time" },
+});
+
+/** GET /_dev/mail: the dev outbox, only registered with --dev. */
+export function registerDevRoutes(app: FastifyInstance, { deps }: Services): void {
+  app.get<{ Querystring: { to?: string } }>(
+    "/_dev/mail",
+    {
+      config: { auth: "none" },
+      schema: { summary: "Dev outbox: mail the server would have sent, oldest first", security: [], querystring: object({ to: emailSchema }), response: { 200: { type: "array", items: mailSchema } } },
+    },
+    async (request) => deps.outbox.list(request.query.to?.toLowerCase()),
+  );
+}
