@@ -65,6 +65,8 @@ export function handshakeLine(network: "unix" | "tcp", address: string, certific
  * Resolves once the handshake line is printed and the gRPC server is ready.
  */
 export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOptions = {}): Promise<void> {
+  // Taken first: the engine may be gone before the handshake is out.
+  const parent = process.ppid;
   const env = options.env ?? process.env;
   const logger = options.logger ?? rootLogger.child(definition.name);
   if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
@@ -76,6 +78,8 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
     logger.warn(`the engine offers protocol versions ${env.PLUGIN_PROTOCOL_VERSIONS}; this provider speaks only ${APP_PROTOCOL_VERSION}`);
   }
   process.on("SIGINT", () => logger.debug("SIGINT ignored; the engine stops providers with StopProvider"));
+  // Exit through process.exit so that the socket directory is removed.
+  process.on("SIGTERM", () => process.exit(0));
 
   // Fails before the handshake if the build step is missing.
   const descriptor = options.descriptor ?? loadDescriptor();
@@ -84,17 +88,14 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
   const network = options.network ?? (process.platform === "win32" ? "tcp" : "unix");
 
   return new Promise((resolve, reject) => {
-    let inject: ((socket: Socket) => void) | undefined;
-    const listener = createServer((socket) => {
-      if (inject) inject(socket);
-      else socket.destroy();
-    });
+    const listener = createServer();
     listener.on("error", reject);
 
     const onListening = (address: string) => {
       writeSync(1, handshakeLine(network, address, certificate?.der ?? null));
-      inject = startGrpc(definition, descriptor, clientCa, certificate, logger);
-      watchParent(logger);
+      // Same synchronous turn: no connection can be accepted before this handler exists.
+      listener.on("connection", startGrpc(definition, descriptor, clientCa, certificate, logger));
+      watchParent(parent, logger);
       resolve();
     };
 
@@ -140,9 +141,9 @@ function startGrpc<Ctx>(
   return (socket) => injector.injectConnection(socket);
 }
 
-/** Exits when the parent process (the engine) is gone: we get re-parented. */
-function watchParent(logger: Logger): void {
-  const parent = process.ppid;
+/** Exits when the parent process (the engine) is gone, which shows as being re-parented. */
+function watchParent(parent: number, logger: Logger): void {
+  if (process.ppid !== parent) process.exit(0);
   setInterval(() => {
     if (process.ppid !== parent) {
       logger.info("the engine process is gone; exiting");

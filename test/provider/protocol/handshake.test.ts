@@ -180,11 +180,14 @@ describe("other starts", () => {
   });
 
   it("exits when the engine that started it is gone", async () => {
-    // A shell stands in for the engine: it starts the plugin, prints its pid, and exits.
-    const shell = startPlugin(pluginEnv(), "/bin/sh", ["-c", `"${process.execPath}" "${bundle}" & echo "pid=$!"; sleep 0.5`]);
-    await shell.exit;
+    // A shell stands in for the engine: it starts the plugin and prints its pid;
+    // once the handshake is out, the shell is killed.
+    const shell = startPlugin(pluginEnv(), "/bin/sh", ["-c", `"${process.execPath}" "${bundle}" & echo "pid=$!"; wait`]);
+    await waitFor(() => /\|grpc\|/.test(shell.stdout()), 20000);
     const pid = Number(/pid=(\d+)/.exec(shell.stdout())?.[1]);
     expect(pid).toBeGreaterThan(0);
+    shell.child.kill("SIGKILL");
+    await shell.exit;
     const alive = () => {
       try {
         process.kill(pid, 0);
@@ -193,7 +196,7 @@ describe("other starts", () => {
         return false;
       }
     };
-    const exited = await waitFor(() => !alive(), 4000);
+    const exited = await waitFor(() => !alive(), 8000);
     if (!exited) process.kill(pid, "SIGKILL");
     expect(exited).toBe(true);
   });

@@ -1,0 +1,36 @@
+import { createLogger, formatLogLine, setLogSink } from "../../../src/provider/protocol/log";
+import { handshakeLine } from "../../../src/provider/protocol/serve";
+
+describe("handshake line", () => {
+  it("strips base64 padding from the certificate, for every padding length", () => {
+    for (const size of [3, 4, 5]) {
+      const der = Buffer.alloc(size, 0xfb);
+      const cert = handshakeLine("unix", "/tmp/x/s", der).split("|")[5].trimEnd();
+      expect(cert).not.toContain("=");
+      expect(Buffer.from(cert, "base64").equals(der)).toBe(true);
+    }
+  });
+
+  it("has six fields and an empty certificate when plaintext", () => {
+    expect(handshakeLine("tcp", "127.0.0.1:10001", null)).toBe("1|6|tcp|127.0.0.1:10001|grpc|\n");
+  });
+});
+
+describe("logger", () => {
+  it("writes JSON lines with @level, @message and @module, no @timestamp, fields alongside", () => {
+    const line = formatLogLine("warn", "provider.x", "slow", { ms: 12, err: new Error("boom"), "@timestamp": "no" });
+    expect(line.endsWith("\n")).toBe(true);
+    expect(JSON.parse(line)).toEqual({ "@level": "warn", "@message": "slow", "@module": "provider.x", ms: 12, err: "boom" });
+  });
+
+  it("child loggers extend the module name and write to the current sink", () => {
+    const lines: string[] = [];
+    const previous = setLogSink((l) => lines.push(l));
+    try {
+      createLogger("provider").child("postscale").info("hello");
+    } finally {
+      setLogSink(previous);
+    }
+    expect(lines.map((l) => JSON.parse(l))).toEqual([{ "@level": "info", "@message": "hello", "@module": "provider.postscale" }]);
+  });
+});
