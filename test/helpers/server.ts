@@ -2,14 +2,20 @@
  * Harness for the black-box server suite: a fresh Postscale API server per
  * test file (or describe block), on PGlite in a temp data dir and, when
  * POSTSCALE_TEST_DATABASE_URL is set, also on PostgreSQL in a database made
- * for that server and dropped afterwards. Everything else goes over HTTP.
+ * for that server and dropped afterwards. The server runs in its own node
+ * process (src/server bundled once per Jest worker) and everything else goes
+ * over HTTP.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { build } from "esbuild";
 import { Client } from "pg";
-import { startServer, type RunningServer, type ServerOptions } from "../../src/server";
+import type { ServerOptions } from "../../src/server";
 import { Caller, type HttpResponse, ok, request } from "./http";
 
 export const OWNER_EMAIL = "owner@example.com";
@@ -38,13 +44,13 @@ export type ServerOverrides = Omit<ServerOptions, "port" | "dataDir" | "database
 export class TestServer {
   /** The bootstrap key: the owner's organization-wide API key. */
   readonly ownerKey: string;
-  private running: RunningServer;
+  private running: ServerProcess;
 
   private constructor(
     readonly backend: Backend,
     private readonly storage: Storage,
     private readonly overrides: ServerOverrides,
-    running: RunningServer,
+    running: ServerProcess,
   ) {
     this.running = running;
     if (!running.bootstrapKey) throw new Error("the server did not return a bootstrap key on first start");
@@ -55,7 +61,7 @@ export class TestServer {
   static async start(backend: Backend, overrides: ServerOverrides = {}): Promise<TestServer> {
     const storage = await Storage.create(backend);
     try {
-      const running = await startServer(storage.options(overrides, true));
+      const running = await ServerProcess.start(storage.options(overrides, true));
       return new TestServer(backend, storage, overrides, running);
     } catch (error) {
       await storage.destroy();
@@ -95,7 +101,7 @@ export class TestServer {
   /** Stops the server and starts a new one on the same storage. */
   async restart(): Promise<void> {
     await this.running.close();
-    this.running = await startServer(this.storage.options(this.overrides, false));
+    this.running = await ServerProcess.start(this.storage.options(this.overrides, false));
   }
 
   /** Stops the server and deletes its storage. */
@@ -152,6 +158,91 @@ export class TestServer {
   async grant(memberId: string, domain: string, access: "read" | "read_write" | null): Promise<void> {
     const path = `/v1/team/members/${memberId}/domain-access/${domain}`;
     ok(access === null ? await this.owner.delete(path) : await this.owner.put(path, { access }), `grant ${access} on ${domain}`);
+  }
+}
+
+/** Where the server bundle goes: inside the project, so its packages resolve from node_modules. */
+const BUNDLE_DIR = join(__dirname, "..", "..", "node_modules", ".cache", "postscale-server-tests");
+let bundle: Promise<string> | undefined;
+
+/** Bundles test/helpers/server-process.ts with src/server once per Jest worker. */
+function serverBundle(): Promise<string> {
+  bundle ??= (async () => {
+    mkdirSync(BUNDLE_DIR, { recursive: true });
+    const outfile = join(BUNDLE_DIR, `server-${process.pid}-${randomBytes(4).toString("hex")}.js`);
+    process.once("exit", () => rmSync(outfile, { force: true }));
+    await build({
+      entryPoints: [join(__dirname, "server-process.ts")],
+      outfile,
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      packages: "external",
+      sourcemap: "inline",
+      logLevel: "silent",
+    });
+    return outfile;
+  })();
+  return bundle;
+}
+
+/** The longest a server may take to open its database, migrate and listen. */
+const START_TIMEOUT_MS = 45_000;
+
+/** One server in a child process; `close` stops it cleanly and waits for it to exit. */
+class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    readonly port: number,
+    readonly bootstrapKey: string | undefined,
+  ) {}
+
+  static async start(options: ServerOptions): Promise<ServerProcess> {
+    const entry = await serverBundle();
+    const child = spawn(process.execPath, ["--enable-source-maps", entry], {
+      env: { ...process.env, POSTSCALE_TEST_SERVER_OPTIONS: JSON.stringify(options) },
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString("utf8")).slice(-20_000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    const ready = await new Promise<{ url: string; port: number; bootstrapKey?: string }>((resolve, reject) => {
+      let line = "";
+      const timer = setTimeout(() => fail(`did not start within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        child.kill("SIGKILL");
+        reject(new Error(`test server ${why}:\n${output}`));
+      };
+      (child.stdio[3] as Readable).on("data", (chunk: Buffer) => {
+        line += chunk.toString("utf8");
+        const end = line.indexOf("\n");
+        if (end < 0) return;
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice(0, end)));
+      });
+      child.once("exit", (code, signal) => fail(`exited (${code ?? signal}) before it was ready`));
+      child.once("error", (error) => fail(`could not be spawned: ${error.message}`));
+    });
+    child.removeAllListeners("exit");
+    return new ServerProcess(child, ready.url, ready.port, ready.bootstrapKey);
+  }
+
+  close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
+      this.child.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.child.kill("SIGTERM");
+    });
   }
 }
 
