@@ -75,7 +75,7 @@ function addOverrideModifiers(source) {
     .replace(/^(\s+)protected synthesizeAttributes\(\)/gm, "$1protected override synthesizeAttributes()")
     .replace(/^(\s+)protected synthesizeHclAttributes\(\)/gm, "$1protected override synthesizeHclAttributes()")
     .replace(/^(\s+)public (get|set) alias\(/gm, "$1public override $2 alias(")
-    .replace(
+    .replaceAll(
       "constructor(protected terraformResource: cdktf.IInterpolatingParent, protected terraformAttribute: string, protected wrapsSet: boolean)",
       "constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean)",
     );

@@ -180,5 +180,6 @@ function expiryOf(value: Date | string, what: string): string {
       `${what}: expiresAt must be a Date or an ISO 8601 timestamp like "2027-01-31T00:00:00Z", got ${JSON.stringify(String(value))}.`,
     );
   }
-  return date.toISOString();
+  // RFC 3339 without milliseconds when there are none, as Postscale writes it back: no perpetual diff.
+  return date.toISOString().replace(".000Z", "Z");
 }

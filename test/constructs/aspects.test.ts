@@ -47,7 +47,7 @@ describe("organization policy aspects", () => {
     });
     expect(message).toContain('service key "forever" never expires, which the organization policy forbids (KeysMustExpire). Pass expiresAt.');
     expect(message).toContain(
-      'service key "long" expires at 2027-12-01T00:00:00.000Z, later than the organization policy allows (KeysMustExpire maxDays 90: by 2027-03-01T00:00:00.000Z). Pass an earlier expiresAt.',
+      'service key "long" expires at 2027-12-01T00:00:00Z, later than the organization policy allows (KeysMustExpire maxDays 90: by 2027-03-01T00:00:00.000Z). Pass an earlier expiresAt.',
     );
     expect(message).not.toContain('"ok"');
     expect(() => new KeysMustExpire({ maxDays: 0 })).toThrow("KeysMustExpire: maxDays must be > 0, got 0.");

@@ -119,7 +119,7 @@ describe("TeamMember", () => {
     );
     const key = out.resource.postscale_api_key.key_dev_at_example_com__deploy;
     expect(key.domains).toBeUndefined();
-    expect(key.expires_at).toBe("2027-01-31T00:00:00.000Z");
+    expect(key.expires_at).toBe("2027-01-31T00:00:00Z");
     expect(key.depends_on).toEqual(["${postscale_domain_access.access_dev_at_example_com__app_example_com}"]);
   });
 

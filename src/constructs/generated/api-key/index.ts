@@ -10,35 +10,35 @@ import * as cdktf from 'cdktf';
 
 export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   /**
-  * name
-  *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#name ApiKey#name}
-  */
-  readonly name: string;
-  /**
-  * domains
+  * Domains the key is limited to; each must be one its owner can write (read_write) when the key is written. Changes in place. When not set, Postscale decides and the result is stored here: a member key gets the member's read_write domains at creation, an organization key or a key of an admin is organization-wide (an empty set, with `scope` "organization"). Removing it from the configuration later keeps the key's current domains.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#domains ApiKey#domains}
   */
   readonly domains?: string[];
   /**
-  * owner
+  * When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z); never when unset. Changing it replaces the key.
   *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#owner ApiKey#owner}
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#expires_at ApiKey#expires_at}
   */
-  readonly owner: string;
+  readonly expiresAt?: string;
   /**
-  * member
+  * For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#member_id ApiKey#member_id}
   */
   readonly memberId?: string;
   /**
-  * expires
+  * A name for people (e.g. the application using it). Changes in place.
   *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#expires_at ApiKey#expires_at}
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#name ApiKey#name}
   */
-  readonly expiresAt?: string;
+  readonly name: string;
+  /**
+  * "organization" (a service key that survives people leaving) or "member" (held by `member_id`, revoked when they leave). Changing it replaces the key.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#owner ApiKey#owner}
+  */
+  readonly owner: string;
 }
 
 /**
@@ -90,33 +90,20 @@ export class ApiKey extends cdktf.TerraformResource {
       connection: config.connection,
       forEach: config.forEach
     });
-    this._name = config.name;
     this._domains = config.domains;
-    this._owner = config.owner;
-    this._memberId = config.memberId;
     this._expiresAt = config.expiresAt;
+    this._memberId = config.memberId;
+    this._name = config.name;
+    this._owner = config.owner;
   }
 
   // ==========
   // ATTRIBUTES
   // ==========
 
-  // id - computed: true, optional: false, required: false
-  public get id() {
-    return this.getStringAttribute('id');
-  }
-
-  // name - computed: false, optional: false, required: true
-  private _name?: string; 
-  public get name() {
-    return this.getStringAttribute('name');
-  }
-  public set name(value: string) {
-    this._name = value;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get nameInput() {
-    return this._name;
+  // created_at - computed: true, optional: false, required: false
+  public get createdAt() {
+    return this.getStringAttribute('created_at');
   }
 
   // domains - computed: true, optional: true, required: false
@@ -135,17 +122,25 @@ export class ApiKey extends cdktf.TerraformResource {
     return this._domains;
   }
 
-  // owner - computed: false, optional: false, required: true
-  private _owner?: string; 
-  public get owner() {
-    return this.getStringAttribute('owner');
+  // expires_at - computed: false, optional: true, required: false
+  private _expiresAt?: string; 
+  public get expiresAt() {
+    return this.getStringAttribute('expires_at');
   }
-  public set owner(value: string) {
-    this._owner = value;
+  public set expiresAt(value: string) {
+    this._expiresAt = value;
+  }
+  public resetExpiresAt() {
+    this._expiresAt = undefined;
   }
   // Temporarily expose input value. Use with caution.
-  public get ownerInput() {
-    return this._owner;
+  public get expiresAtInput() {
+    return this._expiresAt;
+  }
+
+  // id - computed: true, optional: false, required: false
+  public get id() {
+    return this.getStringAttribute('id');
   }
 
   // member_id - computed: false, optional: true, required: false
@@ -164,20 +159,30 @@ export class ApiKey extends cdktf.TerraformResource {
     return this._memberId;
   }
 
-  // expires_at - computed: false, optional: true, required: false
-  private _expiresAt?: string; 
-  public get expiresAt() {
-    return this.getStringAttribute('expires_at');
+  // name - computed: false, optional: false, required: true
+  private _name?: string; 
+  public get name() {
+    return this.getStringAttribute('name');
   }
-  public set expiresAt(value: string) {
-    this._expiresAt = value;
-  }
-  public resetExpiresAt() {
-    this._expiresAt = undefined;
+  public set name(value: string) {
+    this._name = value;
   }
   // Temporarily expose input value. Use with caution.
-  public get expiresAtInput() {
-    return this._expiresAt;
+  public get nameInput() {
+    return this._name;
+  }
+
+  // owner - computed: false, optional: false, required: true
+  private _owner?: string; 
+  public get owner() {
+    return this.getStringAttribute('owner');
+  }
+  public set owner(value: string) {
+    this._owner = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get ownerInput() {
+    return this._owner;
   }
 
   // prefix - computed: true, optional: false, required: false
@@ -188,11 +193,6 @@ export class ApiKey extends cdktf.TerraformResource {
   // scope - computed: true, optional: false, required: false
   public get scope() {
     return this.getStringAttribute('scope');
-  }
-
-  // created_at - computed: true, optional: false, required: false
-  public get createdAt() {
-    return this.getStringAttribute('created_at');
   }
 
   // secret - computed: true, optional: false, required: false
@@ -206,30 +206,24 @@ export class ApiKey extends cdktf.TerraformResource {
 
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
-      name: cdktf.stringToTerraform(this._name),
       domains: cdktf.listMapper(cdktf.stringToTerraform, false)(this._domains),
-      owner: cdktf.stringToTerraform(this._owner),
-      member_id: cdktf.stringToTerraform(this._memberId),
       expires_at: cdktf.stringToTerraform(this._expiresAt),
+      member_id: cdktf.stringToTerraform(this._memberId),
+      name: cdktf.stringToTerraform(this._name),
+      owner: cdktf.stringToTerraform(this._owner),
     };
   }
 
   protected override synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
-      name: {
-        value: cdktf.stringToHclTerraform(this._name),
-        isBlock: false,
-        type: "simple",
-        storageClassType: "string",
-      },
       domains: {
         value: cdktf.listMapperHcl(cdktf.stringToHclTerraform, false)(this._domains),
         isBlock: false,
         type: "set",
         storageClassType: "stringList",
       },
-      owner: {
-        value: cdktf.stringToHclTerraform(this._owner),
+      expires_at: {
+        value: cdktf.stringToHclTerraform(this._expiresAt),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
@@ -240,8 +234,14 @@ export class ApiKey extends cdktf.TerraformResource {
         type: "simple",
         storageClassType: "string",
       },
-      expires_at: {
-        value: cdktf.stringToHclTerraform(this._expiresAt),
+      name: {
+        value: cdktf.stringToHclTerraform(this._name),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      owner: {
+        value: cdktf.stringToHclTerraform(this._owner),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

@@ -10,7 +10,7 @@ import * as cdktf from 'cdktf';
 
 export interface DataPostscaleDomainConfig extends cdktf.TerraformMetaArguments {
   /**
-  * name
+  * The domain name, lower case (e.g. `staging.example.com`).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/data-sources/domain#name DataPostscaleDomain#name}
   */
@@ -73,9 +73,9 @@ export class DataPostscaleDomain extends cdktf.TerraformDataSource {
   // ATTRIBUTES
   // ==========
 
-  // id - computed: true, optional: false, required: false
-  public get id() {
-    return this.getStringAttribute('id');
+  // created_at - computed: true, optional: false, required: false
+  public get createdAt() {
+    return this.getStringAttribute('created_at');
   }
 
   // name - computed: false, optional: false, required: true
@@ -89,6 +89,11 @@ export class DataPostscaleDomain extends cdktf.TerraformDataSource {
   // Temporarily expose input value. Use with caution.
   public get nameInput() {
     return this._name;
+  }
+
+  // status - computed: true, optional: false, required: false
+  public get status() {
+    return this.getStringAttribute('status');
   }
 
   // =========

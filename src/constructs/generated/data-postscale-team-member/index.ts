@@ -10,11 +10,91 @@ import * as cdktf from 'cdktf';
 
 export interface DataPostscaleTeamMemberConfig extends cdktf.TerraformMetaArguments {
   /**
-  * email
+  * The person's email address.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/data-sources/team_member#email DataPostscaleTeamMember#email}
   */
   readonly email: string;
+}
+export interface DataPostscaleTeamMemberDomainAccess {
+}
+
+export function dataPostscaleTeamMemberDomainAccessToTerraform(struct?: DataPostscaleTeamMemberDomainAccess): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataPostscaleTeamMemberDomainAccessToHclTerraform(struct?: DataPostscaleTeamMemberDomainAccess): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataPostscaleTeamMemberDomainAccessOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): DataPostscaleTeamMemberDomainAccess | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataPostscaleTeamMemberDomainAccess | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // access - computed: true, optional: false, required: false
+  public get access() {
+    return this.getStringAttribute('access');
+  }
+
+  // domain - computed: true, optional: false, required: false
+  public get domain() {
+    return this.getStringAttribute('domain');
+  }
+}
+
+export class DataPostscaleTeamMemberDomainAccessList extends cdktf.ComplexList {
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): DataPostscaleTeamMemberDomainAccessOutputReference {
+    return new DataPostscaleTeamMemberDomainAccessOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
 }
 
 /**
@@ -73,9 +153,10 @@ export class DataPostscaleTeamMember extends cdktf.TerraformDataSource {
   // ATTRIBUTES
   // ==========
 
-  // id - computed: true, optional: false, required: false
-  public get id() {
-    return this.getStringAttribute('id');
+  // domain_access - computed: true, optional: false, required: false
+  private _domainAccess = new DataPostscaleTeamMemberDomainAccessList(this, "domain_access", false);
+  public get domainAccess() {
+    return this._domainAccess;
   }
 
   // email - computed: false, optional: false, required: true
@@ -91,9 +172,34 @@ export class DataPostscaleTeamMember extends cdktf.TerraformDataSource {
     return this._email;
   }
 
+  // id - computed: true, optional: false, required: false
+  public get id() {
+    return this.getStringAttribute('id');
+  }
+
+  // invited_at - computed: true, optional: false, required: false
+  public get invitedAt() {
+    return this.getStringAttribute('invited_at');
+  }
+
+  // joined_at - computed: true, optional: false, required: false
+  public get joinedAt() {
+    return this.getStringAttribute('joined_at');
+  }
+
+  // name - computed: true, optional: false, required: false
+  public get name() {
+    return this.getStringAttribute('name');
+  }
+
   // role - computed: true, optional: false, required: false
   public get role() {
     return this.getStringAttribute('role');
+  }
+
+  // status - computed: true, optional: false, required: false
+  public get status() {
+    return this.getStringAttribute('status');
   }
 
   // =========

@@ -10,6 +10,86 @@ import * as cdktf from 'cdktf';
 
 export interface DataPostscaleTeamMembersConfig extends cdktf.TerraformMetaArguments {
 }
+export interface DataPostscaleTeamMembersMembersDomainAccess {
+}
+
+export function dataPostscaleTeamMembersMembersDomainAccessToTerraform(struct?: DataPostscaleTeamMembersMembersDomainAccess): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  return {
+  }
+}
+
+
+export function dataPostscaleTeamMembersMembersDomainAccessToHclTerraform(struct?: DataPostscaleTeamMembersMembersDomainAccess): any {
+  if (!cdktf.canInspect(struct) || cdktf.Tokenization.isResolvable(struct)) { return struct; }
+  if (cdktf.isComplexElement(struct)) {
+    throw new Error("A complex element was used as configuration, this is not supported: https://cdk.tf/complex-object-as-configuration");
+  }
+  const attrs = {
+  };
+  return attrs;
+}
+
+export class DataPostscaleTeamMembersMembersDomainAccessOutputReference extends cdktf.ComplexObject {
+  private isEmptyObject = false;
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param complexObjectIndex the index of this item in the list
+  * @param complexObjectIsFromSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  public constructor(terraformResource: cdktf.IInterpolatingParent, terraformAttribute: string, complexObjectIndex: number, complexObjectIsFromSet: boolean) {
+    super(terraformResource, terraformAttribute, complexObjectIsFromSet, complexObjectIndex);
+  }
+
+  public get internalValue(): DataPostscaleTeamMembersMembersDomainAccess | undefined {
+    let hasAnyValues = this.isEmptyObject;
+    const internalValueResult: any = {};
+    return hasAnyValues ? internalValueResult : undefined;
+  }
+
+  public set internalValue(value: DataPostscaleTeamMembersMembersDomainAccess | undefined) {
+    if (value === undefined) {
+      this.isEmptyObject = false;
+    }
+    else {
+      this.isEmptyObject = Object.keys(value).length === 0;
+    }
+  }
+
+  // access - computed: true, optional: false, required: false
+  public get access() {
+    return this.getStringAttribute('access');
+  }
+
+  // domain - computed: true, optional: false, required: false
+  public get domain() {
+    return this.getStringAttribute('domain');
+  }
+}
+
+export class DataPostscaleTeamMembersMembersDomainAccessList extends cdktf.ComplexList {
+
+  /**
+  * @param terraformResource The parent resource
+  * @param terraformAttribute The attribute on the parent resource this class is referencing
+  * @param wrapsSet whether the list is wrapping a set (will add tolist() to be able to access an item via an index)
+  */
+  constructor(protected override terraformResource: cdktf.IInterpolatingParent, protected override terraformAttribute: string, protected override wrapsSet: boolean) {
+    super(terraformResource, terraformAttribute, wrapsSet)
+  }
+
+  /**
+  * @param index the index of the item to return
+  */
+  public get(index: number): DataPostscaleTeamMembersMembersDomainAccessOutputReference {
+    return new DataPostscaleTeamMembersMembersDomainAccessOutputReference(this.terraformResource, this.terraformAttribute, index, this.wrapsSet);
+  }
+}
 export interface DataPostscaleTeamMembersMembers {
 }
 
@@ -61,9 +141,10 @@ export class DataPostscaleTeamMembersMembersOutputReference extends cdktf.Comple
     }
   }
 
-  // id - computed: true, optional: false, required: false
-  public get id() {
-    return this.getStringAttribute('id');
+  // domain_access - computed: true, optional: false, required: false
+  private _domainAccess = new DataPostscaleTeamMembersMembersDomainAccessList(this, "domain_access", false);
+  public get domainAccess() {
+    return this._domainAccess;
   }
 
   // email - computed: true, optional: false, required: false
@@ -71,9 +152,34 @@ export class DataPostscaleTeamMembersMembersOutputReference extends cdktf.Comple
     return this.getStringAttribute('email');
   }
 
+  // id - computed: true, optional: false, required: false
+  public get id() {
+    return this.getStringAttribute('id');
+  }
+
+  // invited_at - computed: true, optional: false, required: false
+  public get invitedAt() {
+    return this.getStringAttribute('invited_at');
+  }
+
+  // joined_at - computed: true, optional: false, required: false
+  public get joinedAt() {
+    return this.getStringAttribute('joined_at');
+  }
+
+  // name - computed: true, optional: false, required: false
+  public get name() {
+    return this.getStringAttribute('name');
+  }
+
   // role - computed: true, optional: false, required: false
   public get role() {
     return this.getStringAttribute('role');
+  }
+
+  // status - computed: true, optional: false, required: false
+  public get status() {
+    return this.getStringAttribute('status');
   }
 }
 
@@ -150,11 +256,6 @@ export class DataPostscaleTeamMembers extends cdktf.TerraformDataSource {
   // ==========
   // ATTRIBUTES
   // ==========
-
-  // id - computed: true, optional: false, required: false
-  public get id() {
-    return this.getStringAttribute('id');
-  }
 
   // members - computed: true, optional: false, required: false
   private _members = new DataPostscaleTeamMembersMembersList(this, "members", false);

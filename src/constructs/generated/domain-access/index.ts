@@ -10,23 +10,23 @@ import * as cdktf from 'cdktf';
 
 export interface DomainAccessConfig extends cdktf.TerraformMetaArguments {
   /**
-  * member
+  * "read" or "read_write". Changes in place.
   *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/domain_access#member_id DomainAccess#member_id}
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/domain_access#access DomainAccess#access}
   */
-  readonly memberId: string;
+  readonly access: string;
   /**
-  * domain
+  * The domain name, lower case (e.g. `staging.example.com`). Changing it replaces the grant.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/domain_access#domain DomainAccess#domain}
   */
   readonly domain: string;
   /**
-  * access
+  * The id of the member (e.g. `postscale_team_member.dev.id`). Changing it replaces the grant.
   *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/domain_access#access DomainAccess#access}
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/domain_access#member_id DomainAccess#member_id}
   */
-  readonly access: string;
+  readonly memberId: string;
 }
 
 /**
@@ -78,14 +78,45 @@ export class DomainAccess extends cdktf.TerraformResource {
       connection: config.connection,
       forEach: config.forEach
     });
-    this._memberId = config.memberId;
-    this._domain = config.domain;
     this._access = config.access;
+    this._domain = config.domain;
+    this._memberId = config.memberId;
   }
 
   // ==========
   // ATTRIBUTES
   // ==========
+
+  // access - computed: false, optional: false, required: true
+  private _access?: string; 
+  public get access() {
+    return this.getStringAttribute('access');
+  }
+  public set access(value: string) {
+    this._access = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get accessInput() {
+    return this._access;
+  }
+
+  // domain - computed: false, optional: false, required: true
+  private _domain?: string; 
+  public get domain() {
+    return this.getStringAttribute('domain');
+  }
+  public set domain(value: string) {
+    this._domain = value;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get domainInput() {
+    return this._domain;
+  }
+
+  // email - computed: true, optional: false, required: false
+  public get email() {
+    return this.getStringAttribute('email');
+  }
 
   // id - computed: true, optional: false, required: false
   public get id() {
@@ -105,53 +136,22 @@ export class DomainAccess extends cdktf.TerraformResource {
     return this._memberId;
   }
 
-  // domain - computed: false, optional: false, required: true
-  private _domain?: string; 
-  public get domain() {
-    return this.getStringAttribute('domain');
-  }
-  public set domain(value: string) {
-    this._domain = value;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get domainInput() {
-    return this._domain;
-  }
-
-  // access - computed: false, optional: false, required: true
-  private _access?: string; 
-  public get access() {
-    return this.getStringAttribute('access');
-  }
-  public set access(value: string) {
-    this._access = value;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get accessInput() {
-    return this._access;
-  }
-
-  // email - computed: true, optional: false, required: false
-  public get email() {
-    return this.getStringAttribute('email');
-  }
-
   // =========
   // SYNTHESIS
   // =========
 
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
-      member_id: cdktf.stringToTerraform(this._memberId),
-      domain: cdktf.stringToTerraform(this._domain),
       access: cdktf.stringToTerraform(this._access),
+      domain: cdktf.stringToTerraform(this._domain),
+      member_id: cdktf.stringToTerraform(this._memberId),
     };
   }
 
   protected override synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
-      member_id: {
-        value: cdktf.stringToHclTerraform(this._memberId),
+      access: {
+        value: cdktf.stringToHclTerraform(this._access),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
@@ -162,8 +162,8 @@ export class DomainAccess extends cdktf.TerraformResource {
         type: "simple",
         storageClassType: "string",
       },
-      access: {
-        value: cdktf.stringToHclTerraform(this._access),
+      member_id: {
+        value: cdktf.stringToHclTerraform(this._memberId),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

@@ -10,17 +10,17 @@ import * as cdktf from 'cdktf';
 
 export interface PostscaleProviderConfig {
   /**
-  * Base URL. Falls back to POSTSCALE_ENDPOINT.
-  *
-  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs#endpoint PostscaleProvider#endpoint}
-  */
-  readonly endpoint?: string;
-  /**
-  * API key. Falls back to POSTSCALE_API_KEY.
+  * An API key (`ps_...`) of an owner or admin, or an organization-owned key. Falls back to the POSTSCALE_API_KEY environment variable. Prefer the environment variable over writing the key into configuration.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs#api_key PostscaleProvider#api_key}
   */
   readonly apiKey?: string;
+  /**
+  * Base URL of the Postscale API, e.g. `https://api.postscale.example`. Falls back to the POSTSCALE_ENDPOINT environment variable, then to http://127.0.0.1:4000 (a local `postscale server`).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs#endpoint PostscaleProvider#endpoint}
+  */
+  readonly endpoint?: string;
   /**
   * Alias name
   *
@@ -72,30 +72,14 @@ export class PostscaleProvider extends cdktf.TerraformProvider {
       },
       terraformProviderSource: 'postscale/postscale'
     });
-    this._endpoint = config.endpoint;
     this._apiKey = config.apiKey;
+    this._endpoint = config.endpoint;
     this._alias = config.alias;
   }
 
   // ==========
   // ATTRIBUTES
   // ==========
-
-  // endpoint - computed: false, optional: true, required: false
-  private _endpoint?: string; 
-  public get endpoint() {
-    return this._endpoint;
-  }
-  public set endpoint(value: string | undefined) {
-    this._endpoint = value;
-  }
-  public resetEndpoint() {
-    this._endpoint = undefined;
-  }
-  // Temporarily expose input value. Use with caution.
-  public get endpointInput() {
-    return this._endpoint;
-  }
 
   // api_key - computed: false, optional: true, required: false
   private _apiKey?: string; 
@@ -111,6 +95,22 @@ export class PostscaleProvider extends cdktf.TerraformProvider {
   // Temporarily expose input value. Use with caution.
   public get apiKeyInput() {
     return this._apiKey;
+  }
+
+  // endpoint - computed: false, optional: true, required: false
+  private _endpoint?: string; 
+  public get endpoint() {
+    return this._endpoint;
+  }
+  public set endpoint(value: string | undefined) {
+    this._endpoint = value;
+  }
+  public resetEndpoint() {
+    this._endpoint = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get endpointInput() {
+    return this._endpoint;
   }
 
   // alias - computed: false, optional: true, required: false
@@ -135,22 +135,22 @@ export class PostscaleProvider extends cdktf.TerraformProvider {
 
   protected override synthesizeAttributes(): { [name: string]: any } {
     return {
-      endpoint: cdktf.stringToTerraform(this._endpoint),
       api_key: cdktf.stringToTerraform(this._apiKey),
+      endpoint: cdktf.stringToTerraform(this._endpoint),
       alias: cdktf.stringToTerraform(this._alias),
     };
   }
 
   protected override synthesizeHclAttributes(): { [name: string]: any } {
     const attrs = {
-      endpoint: {
-        value: cdktf.stringToHclTerraform(this._endpoint),
+      api_key: {
+        value: cdktf.stringToHclTerraform(this._apiKey),
         isBlock: false,
         type: "simple",
         storageClassType: "string",
       },
-      api_key: {
-        value: cdktf.stringToHclTerraform(this._apiKey),
+      endpoint: {
+        value: cdktf.stringToHclTerraform(this._endpoint),
         isBlock: false,
         type: "simple",
         storageClassType: "string",

@@ -10,13 +10,13 @@ import * as cdktf from 'cdktf';
 
 export interface TeamMemberConfig extends cdktf.TerraformMetaArguments {
   /**
-  * email
+  * The person's email address; the invitation goes there. Compared case-insensitively. Changing it replaces the member (the old address is offboarded, the new one invited).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/team_member#email TeamMember#email}
   */
   readonly email: string;
   /**
-  * role
+  * The role: "admin" (manages users, settings and every domain) or "member" (only the domains granted with postscale_domain_access). Changes in place. The owner role moves only by transfer of ownership.
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/team_member#role TeamMember#role}
   */
@@ -80,11 +80,6 @@ export class TeamMember extends cdktf.TerraformResource {
   // ATTRIBUTES
   // ==========
 
-  // id - computed: true, optional: false, required: false
-  public get id() {
-    return this.getStringAttribute('id');
-  }
-
   // email - computed: false, optional: false, required: true
   private _email?: string; 
   public get email() {
@@ -96,6 +91,26 @@ export class TeamMember extends cdktf.TerraformResource {
   // Temporarily expose input value. Use with caution.
   public get emailInput() {
     return this._email;
+  }
+
+  // id - computed: true, optional: false, required: false
+  public get id() {
+    return this.getStringAttribute('id');
+  }
+
+  // invited_at - computed: true, optional: false, required: false
+  public get invitedAt() {
+    return this.getStringAttribute('invited_at');
+  }
+
+  // joined_at - computed: true, optional: false, required: false
+  public get joinedAt() {
+    return this.getStringAttribute('joined_at');
+  }
+
+  // name - computed: true, optional: false, required: false
+  public get name() {
+    return this.getStringAttribute('name');
   }
 
   // role - computed: false, optional: false, required: true
@@ -114,21 +129,6 @@ export class TeamMember extends cdktf.TerraformResource {
   // status - computed: true, optional: false, required: false
   public get status() {
     return this.getStringAttribute('status');
-  }
-
-  // name - computed: true, optional: false, required: false
-  public get name() {
-    return this.getStringAttribute('name');
-  }
-
-  // invited_at - computed: true, optional: false, required: false
-  public get invitedAt() {
-    return this.getStringAttribute('invited_at');
-  }
-
-  // joined_at - computed: true, optional: false, required: false
-  public get joinedAt() {
-    return this.getStringAttribute('joined_at');
   }
 
   // =========
