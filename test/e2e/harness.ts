@@ -163,10 +163,10 @@ export class Workspace {
    * unless the exit code is one of `expect` (default: 0).
    */
   async run(args: string[], expect: readonly number[] = [0]): Promise<RunResult> {
-    const full = [...args];
-    const [command] = args;
-    if (command !== "show" && command !== "providers" && command !== "version") full.push("-input=false");
-    full.push("-no-color");
+    // Options go between the command words and the positional arguments.
+    const commandWords = args[0] === "providers" ? 2 : 1;
+    const options = ["show", "providers"].includes(args[0]) ? ["-no-color"] : ["-input=false", "-no-color"];
+    const full = [...args.slice(0, commandWords), ...options, ...args.slice(commandWords)];
     const result = await runProcess(this.engine.binary, full, this.dir, this.env);
     this.runs.push(result);
     const fired = CONSISTENCY_ERRORS.find((message) => result.output.includes(message));
