@@ -14,7 +14,7 @@
  *
  * Run: `node scripts/make-review-fixtures.mjs`
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -27,9 +27,13 @@ const OUT_DIR = join(repoRoot, "test", "review", "fixtures", "engine");
 const PROVIDER_VERSION = "0.1.0";
 const DOMAINS = ["app.example.com", "news.example.com", "shop.example.com"];
 
-/** The TypeScript parts this script drives, bundled on the fly (node_modules stay external). */
-async function loadParts(workDir) {
-  const outfile = join(workDir, "parts.cjs");
+/**
+ * The TypeScript parts this script drives, bundled on the fly. node_modules
+ * stay external, so the bundle is written under node_modules/.cache where
+ * `require` finds the package's dependencies.
+ */
+async function loadParts() {
+  const outfile = join(repoRoot, "node_modules", ".cache", "postscale-review-fixtures", "parts.cjs");
   await build({
     stdin: {
       contents: [
@@ -139,19 +143,27 @@ const STEPS = [
     ginaDomains: ["app.example.com", "news.example.com"], reportsDomains: ["news.example.com"], oldScript: false, backup: true, halEmail: "hal@new.example.com" }],
 ];
 
+/** Runs the engine without blocking: the server answering it lives in this process. */
 function run(binary, args, cwd, env) {
-  const result = spawnSync(binary, [...args, "-no-color"], { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  if (result.status !== 0) {
-    throw new Error(`${binary} ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, [...args, "-no-color"], { cwd, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${binary} ${args.join(" ")} exited ${code}\n${stdout}\n${stderr}`));
+    });
+  });
 }
 
 async function main() {
   const work = mkdtempSync(join(tmpdir(), "postscale-review-fixtures-"));
   let server;
   try {
-    const parts = await loadParts(work);
+    const parts = await loadParts();
     if (!existsSync(parts.builtBundlePath())) {
       process.stdout.write("building the provider bundle...\n");
       execFileSync(process.execPath, [join(repoRoot, "scripts", "build-provider.mjs")], { stdio: "inherit" });
@@ -174,16 +186,16 @@ async function main() {
     mkdirSync(ws);
     mkdirSync(OUT_DIR, { recursive: true });
     writeFileSync(join(ws, "main.tf"), team(STEPS[0][1]));
-    run(engine.binary, ["init", "-input=false"], ws, env);
+    await run(engine.binary, ["init", "-input=false"], ws, env);
     for (const [fixture, state] of STEPS) {
       writeFileSync(join(ws, "main.tf"), team(state));
-      run(engine.binary, ["plan", "-input=false", "-out=tfplan"], ws, env);
+      await run(engine.binary, ["plan", "-input=false", "-out=tfplan"], ws, env);
       if (fixture) {
-        const json = JSON.parse(run(engine.binary, ["show", "-json", "tfplan"], ws, env));
+        const json = JSON.parse(await run(engine.binary, ["show", "-json", "tfplan"], ws, env));
         writeFileSync(join(OUT_DIR, `${fixture}.json`), `${JSON.stringify(json, null, 2)}\n`);
         process.stdout.write(`wrote test/review/fixtures/engine/${fixture}.json (${(json.resource_changes ?? []).length} resource changes)\n`);
       }
-      run(engine.binary, ["apply", "-input=false", "tfplan"], ws, env);
+      await run(engine.binary, ["apply", "-input=false", "tfplan"], ws, env);
     }
   } finally {
     if (server) await server.close();
