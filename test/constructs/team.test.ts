@@ -55,8 +55,8 @@ describe("the package root contract", () => {
       member_id: "${postscale_team_member.member_dev_at_example_com.id}",
       domains: ["app.example.com"],
       depends_on: [
-        "${postscale_domain_access.access_dev_at_example_com__app_example_com}",
-        "${postscale_domain_access.access_dev_at_example_com__staging_example_com}",
+        "postscale_domain_access.access_dev_at_example_com__app_example_com",
+        "postscale_domain_access.access_dev_at_example_com__staging_example_com",
       ],
     });
     expect(keys.key_organization__mailer).toEqual({ name: "mailer", owner: "organization", domains: ["app.example.com"] });
@@ -120,7 +120,7 @@ describe("TeamMember", () => {
     const key = out.resource.postscale_api_key.key_dev_at_example_com__deploy;
     expect(key.domains).toBeUndefined();
     expect(key.expires_at).toBe("2027-01-31T00:00:00Z");
-    expect(key.depends_on).toEqual(["${postscale_domain_access.access_dev_at_example_com__app_example_com}"]);
+    expect(key.depends_on).toEqual(["postscale_domain_access.access_dev_at_example_com__app_example_com"]);
   });
 
   it("an organization-wide service key has no domains", () => {

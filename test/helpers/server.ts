@@ -7,8 +7,8 @@
  * over HTTP.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -165,15 +165,17 @@ export class TestServer {
 const BUNDLE_DIR = join(__dirname, "..", "..", "node_modules", ".cache", "postscale-server-tests");
 let bundle: Promise<string> | undefined;
 
-/** Bundles test/helpers/server-process.ts with src/server once per Jest worker. */
+/**
+ * Bundles test/helpers/server-process.ts with src/server once per Jest
+ * worker. The file is named by its content, so workers share it and a new
+ * build never overwrites one a running server was started from.
+ */
 function serverBundle(): Promise<string> {
   bundle ??= (async () => {
-    mkdirSync(BUNDLE_DIR, { recursive: true });
-    const outfile = join(BUNDLE_DIR, `server-${process.pid}-${randomBytes(4).toString("hex")}.js`);
-    process.once("exit", () => rmSync(outfile, { force: true }));
-    await build({
+    const result = await build({
       entryPoints: [join(__dirname, "server-process.ts")],
-      outfile,
+      write: false,
+      outfile: "server.js",
       bundle: true,
       platform: "node",
       format: "cjs",
@@ -182,6 +184,14 @@ function serverBundle(): Promise<string> {
       sourcemap: "inline",
       logLevel: "silent",
     });
+    const code = result.outputFiles[0].contents;
+    const outfile = join(BUNDLE_DIR, `server-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.js`);
+    mkdirSync(BUNDLE_DIR, { recursive: true });
+    if (!existsSync(outfile)) {
+      const partial = `${outfile}.${process.pid}.tmp`;
+      writeFileSync(partial, code);
+      renameSync(partial, outfile);
+    }
     return outfile;
   })();
   return bundle;

@@ -225,12 +225,9 @@ describe.each(BACKENDS)("roles on %s", (backend) => {
       expectProblem(await s.owner.put(`/v1/team/members/${admin.id}/domain-access/${APP}`, { access: "read" }), 422);
       expect(ok(await s.owner.get(`/v1/team/members/${admin.id}/domain-access`)).data).toEqual([]);
     });
-  });
 
-  describe("ownership moves only by transfer-ownership", () => {
-    const server = useServer(backend);
-
-    test("the owner transfers to an active admin; exactly one owner after; powers follow", async () => {
+    // Last in this block: it changes who the owner is.
+    test("ownership moves only by transfer-ownership: the owner transfers to an active admin; exactly one owner after; powers follow", async () => {
       const s = server();
       const ownerId = ok(await s.owner.get("/v1/me")).id;
       const heir = await s.onboard("heir@example.com", "admin");
