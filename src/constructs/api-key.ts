@@ -102,7 +102,11 @@ export class ApiKey extends Construct {
       // The server checks the holder's grants when it creates the key (and
       // auto-scopes to them), so the grants must exist first. Lazy, because
       // grants may be declared after the key.
-      this.resource.dependsOn = Lazy.listValue({ produce: () => holder.accesses.map((a) => a.resource.fqn) }, { omitEmpty: true });
+      // Plain addresses: depends_on takes references, not "${...}" interpolations.
+      this.resource.dependsOn = Lazy.listValue(
+        { produce: () => holder.accesses.map((a) => `${a.resource.terraformResourceType}.${a.resource.friendlyUniqueId}`) },
+        { omitEmpty: true },
+      );
     }
     claimLogicalId(this.resource, keyLogicalId(holder?.email, props.name), what);
     this.node.addValidation({ validate: () => this.policyProblems() });
