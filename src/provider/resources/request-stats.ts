@@ -32,9 +32,19 @@ export class RequestStats {
    * gets one line per process; readers sum them.
    */
   reportAtExit(statsFile: string | undefined): void {
-    process.once("exit", () => {
-      process.stderr.write(`${JSON.stringify({ "@level": "debug", "@message": `postscale provider made ${this.total} HTTP requests`, "@module": "provider.postscale", requests: this.total })}\n`);
-      if (statsFile) appendFileSync(statsFile, this.toJsonLine());
-    });
+    if (reporting.size === 0) process.once("exit", reportAll);
+    reporting.set(this, statsFile);
   }
+
+  report(statsFile: string | undefined): void {
+    process.stderr.write(`${JSON.stringify({ "@level": "debug", "@message": `postscale provider made ${this.total} HTTP requests`, "@module": "provider.postscale", requests: this.total })}\n`);
+    if (statsFile) appendFileSync(statsFile, this.toJsonLine());
+  }
+}
+
+/** Stats to report at exit; one exit listener serves them all. */
+const reporting = new Map<RequestStats, string | undefined>();
+
+function reportAll(): void {
+  for (const [stats, file] of reporting) stats.report(file);
 }
