@@ -79,7 +79,7 @@ describe("go-plugin handshake with AutoMTLS", () => {
     fields = (await plugin.line).split("|");
   });
 
-  afterAll(() => plugin.child.kill("SIGKILL"));
+  afterAll(() => plugin.child.kill("SIGTERM"));
 
   it("prints one line of six fields: core version 1, protocol 6, unix socket, grpc, certificate", () => {
     expect(plugin.stdout().startsWith(fields.join("|") + "\n")).toBe(true);
@@ -168,7 +168,7 @@ describe("other starts", () => {
         clients.close();
       }
     } finally {
-      plugin.child.kill("SIGKILL");
+      plugin.child.kill("SIGTERM");
     }
   });
 
