@@ -1,4 +1,5 @@
-import { mkdirSync, accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { PostscaleError } from "../../errors";
 import { Database } from "./adapter";
 import { migrate } from "./migrations";
@@ -9,6 +10,17 @@ export class StartupError extends PostscaleError {
     super("POSTSCALE_E_CONFIG", message, { cause });
     this.name = "StartupError";
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir never returns on
+ * some pseudo file systems (e.g. under /proc), which would hang startup.
+ */
+function ensureDirectory(dir: string): void {
+  const full = resolve(dir);
+  if (existsSync(full)) return;
+  ensureDirectory(dirname(full));
+  mkdirSync(full);
 }
 
 function redact(url: string): string {
@@ -40,7 +52,7 @@ export async function openDatabase(options: { dataDir: string; databaseUrl?: str
     }
   } else {
     try {
-      mkdirSync(options.dataDir, { recursive: true });
+      ensureDirectory(options.dataDir);
       accessSync(options.dataDir, constants.W_OK | constants.R_OK);
     } catch (err) {
       throw new StartupError(`data directory ${options.dataDir} is not writable: ${(err as Error).message}. Choose another with --data-dir.`, err);
