@@ -28,6 +28,12 @@ export class TeamAccessStack extends TerraformStack {
 
     const support = team.addMember("support@example.com", { domains: { "app.example.com": "read", "prod.example.com": "read" } });
 
+    // A contractor on the staging rollout. Offboarding is deleting these lines:
+    // the next deploy removes the person, their grants and their keys.
+    const contractor = team.addMember("contractor@example.com", { domains: { "staging.example.com": "read_write" } });
+    const contractorKey = contractor.apiKey("staging-rollout");
+    new TerraformOutput(this, "contractor_key_secret", { value: contractorKey.secret, sensitive: true });
+
     // Leaving the list to the server: scoped to dev's read/write domains (app, staging).
     const ci = dev.apiKey("ci");
     const stagingOnly = dev.apiKey("staging-deploy", { domains: [staging] });

@@ -26,12 +26,13 @@ describe("examples synth offline with cdktf synth", () => {
   it("team-access (the repository root cdktf.json points at it)", () => {
     const tf = cdktfSynth(root, "team-access");
     expect(Object.keys(tf.resource.postscale_team_member).sort()).toEqual([
+      "member_contractor_at_example_com",
       "member_dev_at_example_com",
       "member_ops_at_example_com",
       "member_platform_at_example_com",
       "member_support_at_example_com",
     ]);
-    expect(Object.keys(tf.resource.postscale_domain_access)).toHaveLength(5);
+    expect(Object.keys(tf.resource.postscale_domain_access)).toHaveLength(6);
     expect(tf.resource.postscale_api_key.key_dev_at_example_com__ci.domains).toBeUndefined();
     expect(tf.resource.postscale_api_key.key_organization__mailer.domains).toEqual(["app.example.com", "prod.example.com"]);
     expect(tf.output.ci_key_secret.sensitive).toBe(true);
