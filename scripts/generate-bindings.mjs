@@ -105,7 +105,11 @@ async function main() {
   const code = new CodeMaker();
   code.indentation = 2;
   const generator = new TerraformProviderGenerator(code, schema);
-  const constraint = new TerraformProviderConstraint({ name: "postscale", source: SOURCE, version: undefined });
+  // cdktf's CLI refuses a stack whose required_providers entry has no version,
+  // so the bindings pin the provider's minor line of this package.
+  const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const [major, minor] = version.split(".");
+  const constraint = new TerraformProviderConstraint({ name: "postscale", source: SOURCE, version: `~> ${major}.${minor}` });
   generator.generate(new ConstructsMakerProviderTarget(constraint, Language.TYPESCRIPT));
   await code.save(join(work, "out"));
 

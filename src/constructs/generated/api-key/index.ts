@@ -80,7 +80,8 @@ export class ApiKey extends cdktf.TerraformResource {
     super(scope, id, {
       terraformResourceType: 'postscale_api_key',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

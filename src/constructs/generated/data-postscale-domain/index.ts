@@ -56,7 +56,8 @@ export class DataPostscaleDomain extends cdktf.TerraformDataSource {
     super(scope, id, {
       terraformResourceType: 'postscale_domain',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

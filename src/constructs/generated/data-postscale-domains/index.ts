@@ -135,7 +135,8 @@ export class DataPostscaleDomains extends cdktf.TerraformDataSource {
     super(scope, id, {
       terraformResourceType: 'postscale_domains',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

@@ -50,7 +50,8 @@ export class DataPostscaleOrganization extends cdktf.TerraformDataSource {
     super(scope, id, {
       terraformResourceType: 'postscale_organization',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

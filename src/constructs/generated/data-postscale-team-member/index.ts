@@ -136,7 +136,8 @@ export class DataPostscaleTeamMember extends cdktf.TerraformDataSource {
     super(scope, id, {
       terraformResourceType: 'postscale_team_member',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

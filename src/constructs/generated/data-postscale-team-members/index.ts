@@ -241,7 +241,8 @@ export class DataPostscaleTeamMembers extends cdktf.TerraformDataSource {
     super(scope, id, {
       terraformResourceType: 'postscale_team_members',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

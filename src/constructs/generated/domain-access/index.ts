@@ -68,7 +68,8 @@ export class DomainAccess extends cdktf.TerraformResource {
     super(scope, id, {
       terraformResourceType: 'postscale_domain_access',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,

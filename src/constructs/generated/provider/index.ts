@@ -68,7 +68,8 @@ export class PostscaleProvider extends cdktf.TerraformProvider {
     super(scope, id, {
       terraformResourceType: 'postscale',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       terraformProviderSource: 'postscale/postscale'
     });

@@ -62,7 +62,8 @@ export class TeamMember extends cdktf.TerraformResource {
     super(scope, id, {
       terraformResourceType: 'postscale_team_member',
       terraformGeneratorMetadata: {
-        providerName: 'postscale'
+        providerName: 'postscale',
+        providerVersionConstraint: '~> 0.1'
       },
       provider: config.provider,
       dependsOn: config.dependsOn,
