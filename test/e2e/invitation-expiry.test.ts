@@ -9,7 +9,7 @@ import { e2eEngines, memberByEmail, startHarness, type Harness } from "./harness
 jest.setTimeout(180_000);
 
 /** Long enough for an apply and a plan to finish while the invitation is still pending. */
-const INVITATION_TTL_SECONDS = 12;
+const INVITATION_TTL_SECONDS = 20;
 
 async function waitForStatus(harness: Harness, email: string, status: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
