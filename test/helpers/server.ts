@@ -98,10 +98,11 @@ export class TestServer {
     return this.login(OWNER_EMAIL, OWNER_PASSWORD);
   }
 
-  /** Stops the server and starts a new one on the same storage. */
+  /** Stops the server and starts a new one on the same storage and port, so existing callers keep working. */
   async restart(): Promise<void> {
+    const port = this.running.port;
     await this.running.close();
-    this.running = await ServerProcess.start(this.storage.options(this.overrides, false));
+    this.running = await ServerProcess.start({ ...this.storage.options(this.overrides, false), port });
   }
 
   /** Stops the server and deletes its storage. */
