@@ -19,7 +19,7 @@ import { build } from "esbuild";
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = join(repoRoot, "src", "provider", "main.ts");
 const DESCRIPTOR = join(repoRoot, ".gen", "tfplugin6.json");
-/** Also read by src/provider/install.ts. */
+/** src/provider/install.ts (builtBundlePath) installs this file. */
 const OUTFILE = join(repoRoot, "dist", "provider", "terraform-provider-postscale.js");
 
 if (!existsSync(DESCRIPTOR)) {
