@@ -46,11 +46,12 @@ export class Mutex {
   }
 }
 
-const READ_ONLY = /^\s*(select|with\s+[^;]*\bselect\b(?![^;]*\b(insert|update|delete)\b))/i;
-
-/** Whether a statement only reads (so it leaves cached reads valid). */
+/**
+ * Whether a statement only reads (so it leaves cached reads valid).
+ * Conservative: any write keyword anywhere counts as a write.
+ */
 export function isReadOnlyStatement(sql: string): boolean {
-  return READ_ONLY.test(sql) && !/\bfor\s+update\b/i.test(sql);
+  return /^\s*(select|with)\b/i.test(sql) && !/\b(insert|update|delete|merge|truncate|nextval|setval)\b/i.test(sql);
 }
 
 /** SQLSTATE of a database error, when it has one. */
