@@ -30,7 +30,7 @@ export class TeamAccessStack extends TerraformStack {
 
     // A contractor on the staging rollout. Offboarding is deleting these lines:
     // the next deploy removes the person, their grants and their keys.
-    const contractor = team.addMember("contractor@example.com", { domains: { "staging.example.com": "read_write" } });
+    const contractor = team.addMember("contractor@example.com", { domains: { "staging.example.com": "read_write", "app.example.com": "read" } });
     const contractorKey = contractor.apiKey("staging-rollout");
     new TerraformOutput(this, "contractor_key_secret", { value: contractorKey.secret, sensitive: true });
 

@@ -32,7 +32,7 @@ describe("examples synth offline with cdktf synth", () => {
       "member_platform_at_example_com",
       "member_support_at_example_com",
     ]);
-    expect(Object.keys(tf.resource.postscale_domain_access)).toHaveLength(6);
+    expect(Object.keys(tf.resource.postscale_domain_access)).toHaveLength(7);
     expect(tf.resource.postscale_api_key.key_dev_at_example_com__ci.domains).toBeUndefined();
     expect(tf.resource.postscale_api_key.key_organization__mailer.domains).toEqual(["app.example.com", "prod.example.com"]);
     expect(tf.output.ci_key_secret.sensitive).toBe(true);
