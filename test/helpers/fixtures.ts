@@ -35,7 +35,15 @@ export interface DomainRoute {
   label: string;
   method: "GET" | "POST" | "PATCH" | "DELETE";
   path: string;
-  body?: Record<string, unknown>;
+  /** A body, or a maker of one for creates that must not collide with earlier ones. */
+  body?: Record<string, unknown> | (() => Record<string, unknown>);
+}
+
+let created = 1000;
+
+/** The body to send for a route: a fresh one each time for creates. */
+export function routeBody(route: DomainRoute): Record<string, unknown> | undefined {
+  return typeof route.body === "function" ? route.body() : route.body;
 }
 
 /** Every read the announcement names: a read grant must reach all of them. */
@@ -59,9 +67,9 @@ export const DOMAIN_WRITES: DomainRoute[] = [
   { label: "dkim rotate", method: "POST", path: "/v1/domains/{domain}/dkim/rotate" },
   { label: "warming start", method: "POST", path: "/v1/domains/{domain}/warming", body: { action: "start" } },
   { label: "warming pause", method: "POST", path: "/v1/domains/{domain}/warming", body: { action: "pause" } },
-  { label: "alias create", method: "POST", path: "/v1/domains/{domain}/aliases", body: aliasBody(90) },
+  { label: "alias create", method: "POST", path: "/v1/domains/{domain}/aliases", body: () => aliasBody(++created) },
   { label: "alias patch", method: "PATCH", path: "/v1/domains/{domain}/aliases/{alias}", body: ALIAS_PATCH },
-  { label: "inbound rule create", method: "POST", path: "/v1/domains/{domain}/inbound-rules", body: inboundRuleBody(90) },
+  { label: "inbound rule create", method: "POST", path: "/v1/domains/{domain}/inbound-rules", body: () => inboundRuleBody(++created) },
   { label: "inbound rule patch", method: "PATCH", path: "/v1/domains/{domain}/inbound-rules/{rule}", body: INBOUND_RULE_PATCH },
   { label: "alias delete", method: "DELETE", path: "/v1/domains/{domain}/aliases/{alias}" },
   { label: "inbound rule delete", method: "DELETE", path: "/v1/domains/{domain}/inbound-rules/{rule}" },

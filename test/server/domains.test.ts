@@ -5,7 +5,7 @@
  */
 import { Caller, expectProblem, expectStatus, ok, problemShape } from "../helpers/http";
 import { APP, BACKENDS, MISSING_DOMAIN, PROD, STAGING, TestServer, useServer, type Person } from "../helpers/server";
-import { DOMAIN_READS, DOMAIN_WRITES, aliasBody, inboundRuleBody, routePath, type DomainRoute } from "../helpers/fixtures";
+import { DOMAIN_READS, DOMAIN_WRITES, aliasBody, inboundRuleBody, routeBody, routePath, type DomainRoute } from "../helpers/fixtures";
 
 /** An alias and an inbound rule created by the owner on `domain`, for routes that need ids. */
 async function seedIds(server: TestServer, domain: string, n: number): Promise<{ domain: string; alias: string; rule: string }> {
@@ -15,7 +15,8 @@ async function seedIds(server: TestServer, domain: string, n: number): Promise<{
 }
 
 function send(caller: Caller, route: DomainRoute, ids: { domain: string; alias: string; rule: string }) {
-  return caller.request(route.method, routePath(route, ids), route.body === undefined ? {} : { body: route.body });
+  const body = routeBody(route);
+  return caller.request(route.method, routePath(route, ids), body === undefined ? {} : { body });
 }
 
 const ALL_ROUTES = [...DOMAIN_READS, ...DOMAIN_WRITES, { label: "domain delete", method: "DELETE", path: "/v1/domains/{domain}" } as DomainRoute];
