@@ -70,6 +70,15 @@ export function autoScope(holder: Pick<KeyHolder, "role" | "grants">): string[] 
 }
 
 /**
+ * What a key created without explicit domains reaches: organization-wide for
+ * organization-owned keys and for owners' and admins' keys; otherwise the
+ * holder's read_write domains at that moment (auto-scope).
+ */
+export function defaultKeyReach(owner: "organization" | "member", holderRole: Role): "organization" | "holder_read_write_domains" {
+  return owner === "organization" || isManager(holderRole) ? "organization" : "holder_read_write_domains";
+}
+
+/**
  * Decide the scope of a key being created (or rescoped, with `holder` the
  * existing owner). `knownDomains` are the organization's domain names.
  */
@@ -109,7 +118,7 @@ export function resolveKeyScope(
     return deny(403, "key_for_other_member", "Members can only create keys for themselves.", "/member_id");
   }
 
-  if (isManager(holder.role)) {
+  if (defaultKeyReach("member", holder.role) === "organization") {
     if (domains === null) {
       if (actor.key?.scope === "domains") {
         return deny(403, "organization_key_requires_admin", "A domain-scoped key cannot create an organization-wide key.", "/domains");

@@ -3,7 +3,7 @@ import { cellOf, changeShape } from "./change-shape";
 import type { MemberDirectory } from "./member-directory";
 import type { ResourceChange } from "./plan-json";
 import { ALL_DOMAINS, NOTHING, ORGANIZATION, ReviewRow } from "./review-model";
-import { isManager, isRole } from "../policy";
+import { defaultKeyReach, isRole } from "../policy";
 
 /** What a key can reach, as far as the plan tells. */
 type KeyReach =
@@ -22,9 +22,8 @@ interface KeySide {
 }
 
 /**
- * The key's reach on one side. Mirrors the API's scoping (src/policy
- * resolveKeyScope): no domains means organization-wide for an organization
- * key or an admin's key, and the holder's read_write domains for a member's.
+ * The key's reach on one side; without domains, src/policy's
+ * defaultKeyReach says what the server will choose.
  */
 function reachOf(rc: ResourceChange, side: Side, directory: MemberDirectory): KeyReach {
   if (knownString(readAttribute(rc, side, "scope")) === "organization") return { kind: "organization" };
@@ -35,10 +34,9 @@ function reachOf(rc: ResourceChange, side: Side, directory: MemberDirectory): Ke
   }
   if (domains.state === "unknown" && directory.configures(rc, "domains") !== false) return { kind: "unknown" };
   const owner = knownString(readAttribute(rc, side, "owner"));
-  if (owner === "organization") return { kind: "organization" };
-  if (owner !== "member") return { kind: "unknown" };
+  if (owner !== "organization" && owner !== "member") return { kind: "unknown" };
   const role = directory.ownerOf(rc, side)?.role;
-  return isRole(role) && isManager(role) ? { kind: "organization" } : { kind: "auto" };
+  return defaultKeyReach(owner, isRole(role) ? role : "member") === "organization" ? { kind: "organization" } : { kind: "auto" };
 }
 
 function reachText(reach: KeyReach): string {
