@@ -2,7 +2,7 @@ import type { ApiKey, KeyOwner } from "../../api/types";
 import { checkOrganizationKeyMember, domainProblem, nameProblem, resolveKeyScope, type KeyHolder } from "../../policy";
 import { UNKNOWN, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType, type Value } from "../protocol/types";
 import { callerPrincipal, type ProviderContext } from "./context";
-import { apiErrorDiagnostics, attributeError, isNotFound, problemRule, violationDiagnostic } from "./diagnostics";
+import { apiErrorDiagnostics, attributeError, isNotFound, pointerToPath, problemRule, violationDiagnostic } from "./diagnostics";
 import { isKnown, requireString, sameInstant, sameSet, stringAttr, stringSetAttr, timestampProblem } from "./values";
 
 const ATTRIBUTES = ["id", "name", "owner", "member_id", "domains", "expires_at", "scope", "prefix", "created_at", "secret"] as const;
@@ -243,15 +243,12 @@ async function scopeWarnings(ctx: ProviderContext, config: ObjectValue, domains:
   }
   const decision = resolveKeyScope(callerPrincipal(ctx.caller), { owner, memberId, domains }, holder, knownDomains);
   if (decision.allowed || decision.rule === "organization_key_has_no_member") return [];
-  const path: AttributePath = decision.path?.startsWith("/member_id") ? ["member_id"] : decision.path?.startsWith("/owner") ? ["owner"] : ["domains"];
   return [
-    violationDiagnostic(
-      "warning",
-      decision,
-      path,
-      "The Postscale server says today: ",
-    ),
-  ].map((d) => ({ ...d, detail: `${d.detail}. If this plan changes that (for example a postscale_domain_access granting read_write in the same apply), the key is written once it has; otherwise the apply is refused and nothing is created.` }));
+    violationDiagnostic("warning", decision, pointerToPath(decision.path ?? "", ATTRIBUTES) ?? ["domains"], {
+      before: "The Postscale server says today: ",
+      after: "If this plan changes that (for example a postscale_domain_access granting read_write in the same apply), the key is written once it has; otherwise the apply is refused and nothing is created.",
+    }),
+  ];
 }
 
 /**

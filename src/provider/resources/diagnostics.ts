@@ -28,9 +28,15 @@ export function attributeError(path: AttributePath, summary: string, detail: str
   return { severity: "error", summary, detail, path };
 }
 
-/** A policy violation as a diagnostic on `path`, with the rule's summary. */
-export function violationDiagnostic(severity: Diagnostic["severity"], v: Violation, path: AttributePath, prefix = ""): Diagnostic {
-  return { severity, summary: RULE_SUMMARIES[v.rule] ?? "Postscale Access Rule", detail: `${prefix}${v.message} (rule ${v.rule})`, path };
+/** A policy violation as a diagnostic on `path`, with the rule's summary; `context` frames the message (what it is based on, what happens next). */
+export function violationDiagnostic(
+  severity: Diagnostic["severity"],
+  v: Violation,
+  path: AttributePath,
+  context: { before?: string; after?: string } = {},
+): Diagnostic {
+  const detail = `${context.before ?? ""}${v.message} (rule ${v.rule})${context.after ? ` ${context.after}` : ""}`;
+  return { severity, summary: RULE_SUMMARIES[v.rule] ?? "Postscale Access Rule", detail, path };
 }
 
 /** The access rule a problem names, if any (the server sends it as `rule`, or as the last segment of `type`). */
@@ -60,7 +66,7 @@ const CODE_SUMMARIES: Record<PostscaleError["code"], string> = {
  * that name. Set elements have no index in an attribute path, so the path
  * stops at the set and the message names the element.
  */
-function pointerToPath(pointer: string, attributes: readonly string[]): AttributePath | undefined {
+export function pointerToPath(pointer: string, attributes: readonly string[]): AttributePath | undefined {
   const head = pointer.split("/").filter((s) => s.length > 0)[0];
   return head !== undefined && attributes.includes(head) ? [head] : undefined;
 }
@@ -77,12 +83,10 @@ export function apiErrorDiagnostics(err: unknown, action: string, attributes: re
   const summary = (rule && RULE_SUMMARIES[rule as Rule]) ?? CODE_SUMMARIES[err.code];
   const said = err.problem?.detail ?? err.message;
   const ruleNote = rule ? ` (rule ${rule})` : "";
-  const fieldErrors = err.errors.length > 0 ? err.errors : [];
-  if (fieldErrors.length === 0) {
-    const path = err.problem && typeof err.problem.path === "string" ? pointerToPath(err.problem.path, attributes) : undefined;
-    return [{ severity: "error", summary, detail: `${action} failed: ${said}${ruleNote}${fixHint(err)}`, path: path ?? fallbackPath }];
+  if (err.errors.length === 0) {
+    return [{ severity: "error", summary, detail: `${action} failed: ${said}${ruleNote}${fixHint(err)}`, path: fallbackPath }];
   }
-  return fieldErrors.map((fe) => ({
+  return err.errors.map((fe) => ({
     severity: "error" as const,
     summary,
     detail: `${action} failed: ${fe.path.replace(/^\//, "") || "request"}: ${fe.message}${ruleNote}`,

@@ -81,8 +81,8 @@ export const domainAccessResource: ResourceType<ProviderContext> = {
     try {
       const grant = await ctx.client.setDomainAccess(memberId, domain, access);
       ctx.snapshot.putGrant(memberId, domain, grant.access);
-      const planned_email = stringAttr(planned, "email");
-      const email = typeof planned_email === "string" ? planned_email : await memberEmail(ctx, memberId);
+      const plannedEmail = stringAttr(planned, "email");
+      const email = typeof plannedEmail === "string" ? plannedEmail : await memberEmail(ctx, memberId);
       return { newState: grantState(memberId, email, domain, grant.access) };
     } catch (err) {
       return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Setting ${describe(planned)} to ${access}`, ATTRIBUTES) };
@@ -152,7 +152,12 @@ async function memberToday(ctx: ProviderContext, memberId: string): Promise<Memb
 function grantTargetWarnings(member: Member): Diagnostic[] {
   const decision = checkGrantTarget(member);
   if (decision.allowed) return [];
-  return [violationDiagnostic("warning", decision, ["member_id"], `The Postscale server says today: ${member.email} has role ${member.role}. Unless this plan also makes them a member, the apply will be refused. `)];
+  return [
+    violationDiagnostic("warning", decision, ["member_id"], {
+      before: `The Postscale server says today: ${member.email} has role ${member.role}. `,
+      after: "Unless this plan also makes them a member, the apply will be refused and nothing created.",
+    }),
+  ];
 }
 
 async function memberEmail(ctx: ProviderContext, memberId: string): Promise<string> {

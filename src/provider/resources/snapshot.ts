@@ -28,10 +28,6 @@ class Lazy<T> {
     if (this.promise) this.hold(this.promise.then((value) => (change(value), value)));
   }
 
-  forget(): void {
-    this.promise = undefined;
-  }
-
   private hold(promise: Promise<T>): Promise<T> {
     this.promise = promise;
     // Also keeps a failure of a held promise from surfacing as an unhandled rejection.
@@ -168,9 +164,4 @@ export class ServerSnapshot {
     this.keys.patch((keys) => keys.delete(id));
   }
 
-  /** Forgets the keys, so the next read asks the server again (after a refused write, the server knows best). */
-  forgetKeysAndMembers(): void {
-    this.keys.forget();
-    this.members.forget();
-  }
 }

@@ -1,4 +1,5 @@
 import type { Member } from "../../api/types";
+import { PostscaleError } from "../../errors";
 import { ASSIGNABLE_ROLES, emailProblem, isAssignableRole, normalizeEmail } from "../../policy";
 import { UNKNOWN, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
 import type { ProviderContext } from "./context";
@@ -102,7 +103,7 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
         return { newState: memberState(member, email) };
       } catch (err) {
         const diagnostics = apiErrorDiagnostics(err, `Inviting ${email} as ${role}`, ATTRIBUTES);
-        if (err instanceof Error && "code" in err && err.code === "POSTSCALE_E_CONFLICT") {
+        if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
           diagnostics.forEach((d) => (d.detail += ` ${email} is already in the organization: import it instead, e.g. \`tofu import <address> ${email}\`.`));
         }
         return { newState: null, diagnostics };

@@ -56,11 +56,6 @@ export function checkApply(schema: Schema, planned: ObjectValue, newState: Objec
   }
 }
 
-/** Resolves unknowns of a planned state as the engine would once references are known (test inputs only). */
-export function withKnown(planned: ObjectValue, values: Record<string, Value>): ObjectValue {
-  return { ...planned, ...values };
-}
-
 export interface Step {
   planned: ObjectValue | null;
   requiresReplace: readonly (readonly (string | number)[])[];
