@@ -14,8 +14,13 @@ import { sha256 } from "./security";
 const BODY_LIMIT = 256 * 1024;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
-/** Email and domain formats are the policy's rules, so the API rejects exactly what the provider and constructs reject. */
-function policyFormats(ajv: { addFormat(name: string, format: unknown): unknown }) {
+/**
+ * Email and domain formats are the policy's rules, so the API rejects exactly
+ * what the provider and constructs reject. Named `formatsPlugin` on purpose:
+ * @fastify/ajv-compiler otherwise adds ajv-formats after our plugins, and its
+ * looser "email" and "hostname" (upper case, no dot) would replace ours.
+ */
+function formatsPlugin(ajv: { addFormat(name: string, format: unknown): unknown }) {
   ajv.addFormat("email", { type: "string", validate: isValidEmail });
   ajv.addFormat("hostname", { type: "string", validate: isValidDomain });
   ajv.addFormat("date-time", { type: "string", validate: (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)) });
@@ -44,7 +49,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ajv: {
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, verbose: true, useDefaults: true },
       // Typed loosely: ajv's own types are not a dependency of this package.
-      plugins: [policyFormats] as unknown as NonNullable<FastifyServerOptions["ajv"]>["plugins"],
+      plugins: [formatsPlugin] as unknown as NonNullable<FastifyServerOptions["ajv"]>["plugins"],
     },
   });
   const outbox = deps.outbox ?? new Outbox(deps.config.dev);
