@@ -1,6 +1,6 @@
 import type { ApiKey, KeyOwner } from "../../api/types";
 import { checkOrganizationKeyMember, domainProblem, nameProblem, resolveKeyScope, type KeyHolder } from "../../policy";
-import { UNKNOWN, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType, type Value } from "../protocol/types";
+import { UNKNOWN, type ApplyResponse, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType, type Value } from "../protocol/types";
 import { callerPrincipal, type ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, isNotFound, pointerToPath, problemRule, violationDiagnostic } from "./diagnostics";
 import { isKnown, requireString, sameInstant, sameSet, stringAttr, stringSetAttr, timestampProblem } from "./values";
@@ -133,46 +133,9 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
   },
 
   async apply(ctx, { priorState: prior, plannedState: planned }) {
-    if (planned === null) {
-      const id = requireString(prior, "id");
-      try {
-        await ctx.client.deleteApiKey(id);
-      } catch (err) {
-        if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Deleting ${describe(prior)}`, ATTRIBUTES) };
-      }
-      ctx.snapshot.dropKey(id);
-      return { newState: null };
-    }
-    const name = requireString(planned, "name");
-    const memberId = stringAttr(planned, "member_id") as string | null;
-    const expiresAt = stringAttr(planned, "expires_at") as string | null;
-    const domains = stringSetAttr(planned, "domains");
-
-    if (prior === null) {
-      const owner = requireString(planned, "owner") as KeyOwner;
-      try {
-        const created = await retryWhileGrantPending(ctx, memberId, () =>
-          ctx.client.createApiKey({ name, owner, member_id: memberId, domains: isKnown(domains) ? domains : null, expires_at: expiresAt }),
-        );
-        ctx.snapshot.putKey(created);
-        return { newState: keyState(created, created.secret, expiresAt) };
-      } catch (err) {
-        return { newState: null, diagnostics: apiErrorDiagnostics(err, `Creating ${describe(planned)}`, ATTRIBUTES, ["domains"]) };
-      }
-    }
-
-    const id = requireString(prior, "id");
-    const patch: { name?: string; domains?: string[] } = {};
-    if (name !== prior.name) patch.name = name;
-    if (Array.isArray(domains) && !sameSet(domains, priorDomains(prior))) patch.domains = domains;
-    if (patch.name === undefined && patch.domains === undefined) return { newState: planned };
-    try {
-      const updated = await retryWhileGrantPending(ctx, memberId, () => ctx.client.updateApiKey(id, patch));
-      ctx.snapshot.putKey(updated);
-      return { newState: keyState(updated, stringAttr(prior, "secret") as string | null, expiresAt) };
-    } catch (err) {
-      return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES, ["domains"]) };
-    }
+    if (prior === null) return create(ctx, planned as ObjectValue);
+    if (planned !== null) return update(ctx, prior, planned);
+    return destroy(ctx, prior);
   },
 
   async read(ctx, { currentState }) {
@@ -198,6 +161,56 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
     }
   },
 };
+
+/** Create, waiting for a grant applied concurrently (see the module comment). */
+async function create(ctx: ProviderContext, planned: ObjectValue): Promise<ApplyResponse> {
+  const name = requireString(planned, "name");
+  const memberId = stringAttr(planned, "member_id") as string | null;
+  const expiresAt = stringAttr(planned, "expires_at") as string | null;
+  const domains = stringSetAttr(planned, "domains");
+  const owner = requireString(planned, "owner") as KeyOwner;
+  try {
+    const created = await retryWhileGrantPending(ctx, memberId, () =>
+      ctx.client.createApiKey({ name, owner, member_id: memberId, domains: isKnown(domains) ? domains : null, expires_at: expiresAt }),
+    );
+    ctx.snapshot.putKey(created);
+    return { newState: keyState(created, created.secret, expiresAt) };
+  } catch (err) {
+    return { newState: null, diagnostics: apiErrorDiagnostics(err, `Creating ${describe(planned)}`, ATTRIBUTES, ["domains"]) };
+  }
+}
+
+/** Update: rename and rescope in place. */
+async function update(ctx: ProviderContext, prior: ObjectValue, planned: ObjectValue): Promise<ApplyResponse> {
+  const name = requireString(planned, "name");
+  const memberId = stringAttr(planned, "member_id") as string | null;
+  const expiresAt = stringAttr(planned, "expires_at") as string | null;
+  const domains = stringSetAttr(planned, "domains");
+  const id = requireString(prior, "id");
+  const patch: { name?: string; domains?: string[] } = {};
+  if (name !== prior.name) patch.name = name;
+  if (Array.isArray(domains) && !sameSet(domains, priorDomains(prior))) patch.domains = domains;
+  if (patch.name === undefined && patch.domains === undefined) return { newState: planned };
+  try {
+    const updated = await retryWhileGrantPending(ctx, memberId, () => ctx.client.updateApiKey(id, patch));
+    ctx.snapshot.putKey(updated);
+    return { newState: keyState(updated, stringAttr(prior, "secret") as string | null, expiresAt) };
+  } catch (err) {
+    return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES, ["domains"]) };
+  }
+}
+
+/** Delete: revoke the key. */
+async function destroy(ctx: ProviderContext, prior: ObjectValue): Promise<ApplyResponse> {
+  const id = requireString(prior, "id");
+  try {
+    await ctx.client.deleteApiKey(id);
+  } catch (err) {
+    if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Deleting ${describe(prior)}`, ATTRIBUTES) };
+  }
+  ctx.snapshot.dropKey(id);
+  return { newState: null };
+}
 
 function keyState(key: ApiKey, secret: string | null, expiresAt: string | null): ObjectValue {
   return {

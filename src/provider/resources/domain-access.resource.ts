@@ -1,6 +1,6 @@
 import type { Member } from "../../api/types";
 import { ACCESS_LEVELS, checkGrantTarget, domainProblem, isAccess } from "../../policy";
-import { UNKNOWN, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
+import { UNKNOWN, type ApplyResponse, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
 import type { ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, isNotFound, violationDiagnostic } from "./diagnostics";
 import { requireString, stringAttr } from "./values";
@@ -63,30 +63,9 @@ export const domainAccessResource: ResourceType<ProviderContext> = {
   },
 
   async apply(ctx, { priorState: prior, plannedState: planned }) {
-    if (planned === null) {
-      const memberId = requireString(prior, "member_id");
-      const domain = requireString(prior, "domain");
-      try {
-        await ctx.client.removeDomainAccess(memberId, domain);
-      } catch (err) {
-        if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Removing ${describe(prior)}`, ATTRIBUTES) };
-      }
-      ctx.snapshot.putGrant(memberId, domain, null);
-      return { newState: null };
-    }
-    const memberId = requireString(planned, "member_id");
-    const domain = requireString(planned, "domain");
-    const access = requireString(planned, "access");
-    if (!isAccess(access)) throw new Error(`access "${access}" passed validation`);
-    try {
-      const grant = await ctx.client.setDomainAccess(memberId, domain, access);
-      ctx.snapshot.putGrant(memberId, domain, grant.access);
-      const plannedEmail = stringAttr(planned, "email");
-      const email = typeof plannedEmail === "string" ? plannedEmail : await memberEmail(ctx, memberId);
-      return { newState: grantState(memberId, email, domain, grant.access) };
-    } catch (err) {
-      return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Setting ${describe(planned)} to ${access}`, ATTRIBUTES) };
-    }
+    // Create and update are the same idempotent PUT of the access level.
+    if (planned !== null) return put(ctx, prior, planned);
+    return destroy(ctx, prior as ObjectValue);
   },
 
   async read(ctx, { currentState }) {
@@ -121,6 +100,36 @@ export const domainAccessResource: ResourceType<ProviderContext> = {
     }
   },
 };
+
+/** Create or update: PUT the access level. */
+async function put(ctx: ProviderContext, prior: ObjectValue | null, planned: ObjectValue): Promise<ApplyResponse> {
+  const memberId = requireString(planned, "member_id");
+  const domain = requireString(planned, "domain");
+  const access = requireString(planned, "access");
+  if (!isAccess(access)) throw new Error(`access "${access}" passed validation`);
+  try {
+    const grant = await ctx.client.setDomainAccess(memberId, domain, access);
+    ctx.snapshot.putGrant(memberId, domain, grant.access);
+    const plannedEmail = stringAttr(planned, "email");
+    const email = typeof plannedEmail === "string" ? plannedEmail : await memberEmail(ctx, memberId);
+    return { newState: grantState(memberId, email, domain, grant.access) };
+  } catch (err) {
+    return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Setting ${describe(planned)} to ${access}`, ATTRIBUTES) };
+  }
+}
+
+/** Delete: remove the grant. */
+async function destroy(ctx: ProviderContext, prior: ObjectValue): Promise<ApplyResponse> {
+  const memberId = requireString(prior, "member_id");
+  const domain = requireString(prior, "domain");
+  try {
+    await ctx.client.removeDomainAccess(memberId, domain);
+  } catch (err) {
+    if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Removing ${describe(prior)}`, ATTRIBUTES) };
+  }
+  ctx.snapshot.putGrant(memberId, domain, null);
+  return { newState: null };
+}
 
 function grantId(memberId: string, domain: string): string {
   return `${memberId}/${domain}`;

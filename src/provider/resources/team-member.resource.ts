@@ -1,7 +1,7 @@
 import type { Member } from "../../api/types";
 import { PostscaleError } from "../../errors";
 import { ASSIGNABLE_ROLES, emailProblem, isAssignableRole, normalizeEmail } from "../../policy";
-import { UNKNOWN, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
+import { UNKNOWN, type ApplyResponse, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
 import type { ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, isNotFound } from "./diagnostics";
 import { isKnown, requireString, stringAttr } from "./values";
@@ -82,45 +82,9 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
   },
 
   async apply(ctx, { priorState: prior, plannedState: planned }) {
-    if (planned === null) {
-      const id = requireString(prior, "id");
-      try {
-        await ctx.client.removeMember(id);
-      } catch (err) {
-        if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Offboarding ${describe(prior)}`, ATTRIBUTES) };
-      }
-      ctx.snapshot.dropMember(id);
-      return { newState: null };
-    }
-    const email = requireString(planned, "email");
-    const role = requireString(planned, "role");
-    if (!isAssignableRole(role)) throw new Error(`role "${role}" passed validation`);
-
-    if (prior === null) {
-      try {
-        const member = await ctx.client.inviteMember({ email, role });
-        ctx.snapshot.putMember(member);
-        return { newState: memberState(member, email) };
-      } catch (err) {
-        const diagnostics = apiErrorDiagnostics(err, `Inviting ${email} as ${role}`, ATTRIBUTES);
-        if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
-          diagnostics.forEach((d) => (d.detail += ` ${email} is already in the organization: import it instead, e.g. \`tofu import <address> ${email}\`.`));
-        }
-        return { newState: null, diagnostics };
-      }
-    }
-
-    const id = requireString(prior, "id");
-    let member: Member | undefined;
-    try {
-      if (role !== prior.role) member = await ctx.client.updateMember(id, { role });
-      if (prior.status === "expired" && planned.status === "invited") member = await ctx.client.resendInvitation(id);
-    } catch (err) {
-      return { newState: member ? memberState(member, email) : prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES) };
-    }
-    if (member === undefined) return { newState: planned };
-    ctx.snapshot.putMember(member);
-    return { newState: memberState(member, email) };
+    if (prior === null) return create(ctx, planned as ObjectValue);
+    if (planned !== null) return update(ctx, prior, planned);
+    return destroy(ctx, prior);
   },
 
   async read(ctx, { currentState }) {
@@ -154,6 +118,54 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
     }
   },
 };
+
+/** Create: invite. */
+async function create(ctx: ProviderContext, planned: ObjectValue): Promise<ApplyResponse> {
+  const email = requireString(planned, "email");
+  const role = requireString(planned, "role");
+  if (!isAssignableRole(role)) throw new Error(`role "${role}" passed validation`);
+  try {
+    const member = await ctx.client.inviteMember({ email, role });
+    ctx.snapshot.putMember(member);
+    return { newState: memberState(member, email) };
+  } catch (err) {
+    const diagnostics = apiErrorDiagnostics(err, `Inviting ${email} as ${role}`, ATTRIBUTES);
+    if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
+      diagnostics.forEach((d) => (d.detail += ` ${email} is already in the organization: import it instead, e.g. \`tofu import <address> ${email}\`.`));
+    }
+    return { newState: null, diagnostics };
+  }
+}
+
+/** Update: role change and, for an expired invitation, a re-invitation. */
+async function update(ctx: ProviderContext, prior: ObjectValue, planned: ObjectValue): Promise<ApplyResponse> {
+  const email = requireString(planned, "email");
+  const role = requireString(planned, "role");
+  if (!isAssignableRole(role)) throw new Error(`role "${role}" passed validation`);
+  const id = requireString(prior, "id");
+  let member: Member | undefined;
+  try {
+    if (role !== prior.role) member = await ctx.client.updateMember(id, { role });
+    if (prior.status === "expired" && planned.status === "invited") member = await ctx.client.resendInvitation(id);
+  } catch (err) {
+    return { newState: member ? memberState(member, email) : prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES) };
+  }
+  if (member === undefined) return { newState: planned };
+  ctx.snapshot.putMember(member);
+  return { newState: memberState(member, email) };
+}
+
+/** Delete: offboard. */
+async function destroy(ctx: ProviderContext, prior: ObjectValue): Promise<ApplyResponse> {
+  const id = requireString(prior, "id");
+  try {
+    await ctx.client.removeMember(id);
+  } catch (err) {
+    if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Offboarding ${describe(prior)}`, ATTRIBUTES) };
+  }
+  ctx.snapshot.dropMember(id);
+  return { newState: null };
+}
 
 function memberState(m: Member, email: string): ObjectValue {
   return { id: m.id, email, role: m.role, status: m.status, name: m.name, invited_at: m.invited_at, joined_at: m.joined_at };
