@@ -27,7 +27,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { requiredProviders, setUpEngine, TIME_PROVIDER } from "./lib/engine.mjs";
+import { benchBaseEnv, requiredProviders, setUpEngine, TIME_PROVIDER } from "./lib/engine.mjs";
 import { clientCertificate, pluginEnv, timeToExit, timeToHandshake } from "./lib/handshake.mjs";
 import { fmtMs, fmtRatio, markdownTable, median, runTimed, verdict } from "./lib/measure.mjs";
 import { loadParts } from "./lib/parts.mjs";
@@ -39,8 +39,7 @@ const arg = (name, fallback) => {
 const RUNS = arg("runs", 9);
 const KEEP_NODE_CA = process.argv.includes("--keep-node-ca");
 const machineCa = process.env.NODE_EXTRA_CA_CERTS;
-const baseEnv = { ...process.env };
-if (!KEEP_NODE_CA) delete baseEnv.NODE_EXTRA_CA_CERTS;
+const baseEnv = KEEP_NODE_CA ? { ...process.env } : benchBaseEnv();
 const HANDSHAKE_TARGET = 1.5;
 const PLAN_TARGET = 2.5;
 

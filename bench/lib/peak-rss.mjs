@@ -33,11 +33,11 @@ function cmdline(pid) {
  * seen and the largest VmHWM of any one of them.
  *
  * Other processes are remembered as not matching, so a tick reads one
- * command line per new process only; those whose command line contains
- * `parent` (the engine, forked but not yet exec'ing a plugin) are checked
- * again on every tick.
+ * command line per new process only; those whose command line contains one
+ * of `recheck` (the engine forked but not yet exec'ing, a launcher script
+ * not yet exec'ing node) are checked again on every tick.
  */
-export function sampleByCommandLine(marker, parent, intervalMs = 25) {
+export function sampleByCommandLine(marker, recheck, intervalMs = 25) {
   const peaks = new Map();
   const matches = new Map();
   const tick = () => {
@@ -47,7 +47,7 @@ export function sampleByCommandLine(marker, parent, intervalMs = 25) {
       if (!matches.has(pid)) {
         const line = cmdline(pid);
         if (line.includes(marker)) matches.set(pid, true);
-        else if (!line.includes(parent)) matches.set(pid, false);
+        else if (!recheck.some((r) => line.includes(r))) matches.set(pid, false);
       }
       if (!matches.get(pid)) continue;
       const kb = statusKb(pid);
