@@ -7,7 +7,8 @@
  * For each engine, in order:
  * 1. tools/bin/<engine> already reports the pinned version: nothing to do.
  * 2. An engine of that name on PATH reports the pinned or a supported
- *    version: tools/bin/<engine> becomes a symlink to it.
+ *    version: tools/bin/<engine> becomes a symlink to it (not with
+ *    `--pinned`, which the tests use).
  * 3. Otherwise build it with Go from tools/<engine> (the Go module that pins
  *    it). Only the Go module proxy is reached: `direct` VCS fallback is
  *    removed from GOPROXY and GOTOOLCHAIN is local.
@@ -148,6 +149,9 @@ function build(name, version) {
   });
 }
 
+/** With --pinned (the test suite's choice), only the exact pinned build counts: compatibility is tested on the versions we name. */
+let pinnedOnly = false;
+
 async function setUp(name) {
   const version = pinnedVersion(name);
   const target = join(repoRoot, "tools", "bin", name);
@@ -156,7 +160,7 @@ async function setUp(name) {
     log(`${name}: tools/bin/${name} is v${version} (pinned); nothing to do`);
     return;
   }
-  const found = onPath(name);
+  const found = pinnedOnly ? undefined : onPath(name);
   const foundVersion = found ? reportedVersion(found) : undefined;
   if (found && isSupported(name, foundVersion)) {
     mkdirSync(dirname(target), { recursive: true });
@@ -185,8 +189,9 @@ function isSymlink(path) {
 async function main() {
   const args = process.argv.slice(2);
   for (const arg of args) {
-    if (arg !== "--with-terraform") fail(`unknown option ${arg}; usage: setup-engine.mjs [--with-terraform]`);
+    if (arg !== "--with-terraform" && arg !== "--pinned") fail(`unknown option ${arg}; usage: setup-engine.mjs [--with-terraform] [--pinned]`);
   }
+  pinnedOnly = args.includes("--pinned");
   const names = ["tofu"];
   if (args.includes("--with-terraform") || process.env.POSTSCALE_WITH_TERRAFORM === "1") names.push("terraform");
   for (const name of names) await setUp(name);
