@@ -147,6 +147,8 @@ function installProvider(work, server) {
   for (const launcher of result.launchers) say(`  ${launcher.slice(mirror.length + 1)}`);
   const env = engineEnv({ cliConfigFile: cliConfig, endpoint: server.url, apiKey: server.apiKey });
   env.TERRAFORM_BINARY_NAME = "tofu";
+  // cdktf would otherwise point the engine at a plugin cache in the home folder, outliving the demo.
+  env.CDKTF_DISABLE_PLUGIN_CACHE_ENV = "1";
   env.PATH = [dirname(engineBinaryPath("tofu")), env.PATH].join(delimiter);
   env.CI = "1";
   env.FORCE_COLOR = "0";
