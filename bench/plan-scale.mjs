@@ -4,7 +4,9 @@
  * organization of 1,000 members, 5,000 domain grants and 500 API keys, all
  * in the state, against `tofu plan` of the same number of `terraform_data`
  * resources with the same dependency shape (no plugin: the engine's own
- * floor), in the same run.
+ * floor), in the same run. For context, also the same shape as
+ * `time_static` of the Go provider hashicorp/time (a plugin that makes no
+ * network calls: what any out-of-process provider costs the engine).
  *
  * Prints wall time, the ratio, the HTTP requests the provider made (from
  * POSTSCALE_PROVIDER_STATS, summed over the provider processes of the
@@ -109,6 +111,22 @@ function floorConfig() {
   return out.join("");
 }
 
+/** The same shape as time_static resources of the Go provider (references through `triggers`). */
+function goPluginConfig() {
+  const out = [requiredProviders({ time: true })];
+  for (let i = 0; i < MEMBERS; i++) {
+    out.push(`resource "time_static" "m${i}" {\n  triggers = { email = "${email(i)}", role = "member" }\n}\n`);
+    DOMAINS.forEach((domain, d) => {
+      out.push(`resource "time_static" "g${i}_${d}" {\n  triggers = { member_id = time_static.m${i}.id, domain = "${domain}", access = "${access(d)}" }\n}\n`);
+    });
+  }
+  for (let k = 0; k < KEYS; k++) {
+    const holder = memberKey(k) ? `time_static.m${k}.id` : `""`;
+    out.push(`resource "time_static" "k${k}" {\n  triggers = { name = "key-${k}", member_id = ${holder}, domain = "${DOMAINS[memberKey(k) ? 0 : k % DOMAINS.length]}" }\n}\n`);
+  }
+  return out.join("");
+}
+
 /** Sums the provider processes' stats lines (one JSON line per configured provider). */
 function readStats(file) {
   const routes = {};
@@ -127,7 +145,7 @@ async function main() {
   let server;
   try {
     const parts = await loadParts();
-    const setup = setUpEngine(parts, work);
+    const setup = setUpEngine(parts, work, { timeProvider: true });
     const tofu = setup.engine.binary;
     const keyFile = join(work, "owner.key");
     server = await parts.startServer({
@@ -146,10 +164,11 @@ async function main() {
     await client.close();
     log(`seeded ${MEMBERS} members, ${MEMBERS * DOMAINS.length} grants, ${KEYS} keys through the API in ${Date.now() - t} ms`);
 
-    const ws = { postscale: join(work, "ws-postscale"), floor: join(work, "ws-floor") };
+    const ws = { postscale: join(work, "ws-postscale"), floor: join(work, "ws-floor"), time: join(work, "ws-time") };
     for (const dir of Object.values(ws)) mkdirSync(dir);
     writeFileSync(join(ws.postscale, "main.tf"), postscaleConfig(keyIds));
     writeFileSync(join(ws.floor, "main.tf"), floorConfig());
+    writeFileSync(join(ws.time, "main.tf"), goPluginConfig());
     const apply = ["apply", "-input=false", "-no-color", "-auto-approve"];
     for (const [name, dir] of Object.entries(ws)) {
       await runTimed(tofu, ["init", "-input=false", "-no-color"], { cwd: dir, env });
@@ -160,11 +179,12 @@ async function main() {
     writeFileSync(join(ws.postscale, "main.tf"), postscaleConfig(null));
 
     const plan = ["plan", "-refresh=true", "-input=false", "-no-color", "-lock=false"];
-    const results = { postscale: [], floor: [] };
+    const results = { postscale: [], floor: [], time: [] };
     for (let r = 0; r < RUNS; r++) {
-      for (const name of ["floor", "postscale"]) {
+      for (const name of ["floor", "time", "postscale"]) {
         rmSync(statsFile, { force: true });
-        const providers = sampleByCommandLine(setup.mirror, [tofu, "terraform-provider-"]);
+        // Our node processes run the bundle from the mirror; the Go binary runs from .terraform/providers.
+        const providers = sampleByCommandLine(name === "time" ? "terraform-provider-time_v" : setup.mirror, [tofu, "terraform-provider-"]);
         let engine;
         const run = await runTimed(tofu, plan, { cwd: ws[name], env, onSpawn: (child) => (engine = sampleProcess(child.pid)) });
         const provider = providers.stop();
@@ -188,6 +208,7 @@ async function main() {
     };
     const p = summary("postscale");
     const f = summary("floor");
+    const g = summary("time");
     const ratio = p.ms / f.ms;
     const share = p.stats.requests / resources;
     const mb = (x) => x.toFixed(0);
@@ -197,6 +218,7 @@ async function main() {
       ["plan -refresh=true", "resources", "wall ms", "engine peak RSS MB", "HTTP requests", "provider processes", "provider peak RSS MB", "empty plan"],
       [
         ["terraform_data (engine floor)", resources, fmtMs(f.ms), mb(f.engineMb), "-", "-", "-", f.noChanges ? "yes" : "**no**"],
+        ["time_static (Go plugin, no network)", resources, fmtMs(g.ms), mb(g.engineMb), "-", g.processes, mb(g.providerMb), g.noChanges ? "yes" : "**no**"],
         ["postscale", resources, fmtMs(p.ms), mb(p.engineMb), p.stats.requests, p.processes, mb(p.providerMb), p.noChanges ? "yes" : "**no**"],
       ],
     ));
@@ -204,6 +226,7 @@ async function main() {
     console.log("NODE_EXTRA_CA_CERTS removed from the engine's environment.");
     console.log(`Requests by route: ${Object.entries(p.stats.routes).map(([r, n]) => `${r} ×${n}`).join(", ") || "none"}`);
     console.log(`Ratio postscale / floor: ${fmtRatio(ratio)} (target ≤ ${TARGETS.ratio}x: ${verdict(ratio, TARGETS.ratio)}).`);
+    console.log(`For context: Go plugin / floor ${fmtRatio(g.ms / f.ms)}, postscale / Go plugin ${fmtRatio(p.ms / g.ms)}.`);
     console.log(`HTTP requests: ${p.stats.requests} = ${(share * 100).toFixed(2)}% of resources (target ≤ ${TARGETS.requestShare * 100}% = ${Math.floor(resources * TARGETS.requestShare)}: ${verdict(share, TARGETS.requestShare)}).`);
     console.log(`Provider peak RSS: ${mb(p.providerMb)} MB (target ≤ ${TARGETS.rssMb} MB: ${verdict(p.providerMb, TARGETS.rssMb)}).`);
   } finally {
