@@ -4,9 +4,9 @@
  * organization of 1,000 members, 5,000 domain grants and 500 API keys, all
  * in the state, against `tofu plan` of the same number of `terraform_data`
  * resources with the same dependency shape (no plugin: the engine's own
- * floor), in the same run. For context, also the same shape as
- * `time_static` of the Go provider hashicorp/time (a plugin that makes no
- * network calls: what any out-of-process provider costs the engine).
+ * floor), in the same run. With WITH_GO_PLUGIN=1, for context, also the
+ * same shape as `time_static` of the Go provider hashicorp/time (a plugin
+ * that makes no network calls; its set-up apply adds about 4 minutes).
  *
  * Prints wall time, the ratio, the HTTP requests the provider made (from
  * POSTSCALE_PROVIDER_STATS, summed over the provider processes of the
@@ -24,6 +24,7 @@
  *   node bench/plan-scale.mjs            # full scale
  *   SCALE=0.1 node bench/plan-scale.mjs  # 100 members, 500 grants, 50 keys
  *   RUNS=3 ...                           # timed plans per subject (default 1)
+ *   WITH_GO_PLUGIN=1 ...                 # add the time_static subject
  *
  * Needs `npm run build` (the provider bundle) and `npm run setup:engine`.
  * Not a test: prints a table for docs/benchmarks.md ("## Provider").
@@ -42,6 +43,7 @@ const MEMBERS = Math.round(1000 * SCALE);
 const DOMAINS = ["app.bench.test", "api.bench.test", "news.bench.test", "shop.bench.test", "mail.bench.test"];
 const KEYS = Math.round(MEMBERS / 2);
 const SEED_CONCURRENCY = 8;
+const WITH_GO_PLUGIN = process.env.WITH_GO_PLUGIN === "1";
 const TARGETS = { ratio: 1.5, requestShare: 0.01, rssMb: 300 };
 
 const email = (i) => `person${String(i).padStart(5, "0")}@bench.test`;
@@ -145,7 +147,7 @@ async function main() {
   let server;
   try {
     const parts = await loadParts();
-    const setup = setUpEngine(parts, work, { timeProvider: true });
+    const setup = setUpEngine(parts, work, { timeProvider: WITH_GO_PLUGIN });
     const tofu = setup.engine.binary;
     const keyFile = join(work, "owner.key");
     server = await parts.startServer({
@@ -164,11 +166,11 @@ async function main() {
     await client.close();
     log(`seeded ${MEMBERS} members, ${MEMBERS * DOMAINS.length} grants, ${KEYS} keys through the API in ${Date.now() - t} ms`);
 
-    const ws = { postscale: join(work, "ws-postscale"), floor: join(work, "ws-floor"), time: join(work, "ws-time") };
+    const ws = { postscale: join(work, "ws-postscale"), floor: join(work, "ws-floor"), ...(WITH_GO_PLUGIN ? { time: join(work, "ws-time") } : {}) };
     for (const dir of Object.values(ws)) mkdirSync(dir);
     writeFileSync(join(ws.postscale, "main.tf"), postscaleConfig(keyIds));
     writeFileSync(join(ws.floor, "main.tf"), floorConfig());
-    writeFileSync(join(ws.time, "main.tf"), goPluginConfig());
+    if (WITH_GO_PLUGIN) writeFileSync(join(ws.time, "main.tf"), goPluginConfig());
     const apply = ["apply", "-input=false", "-no-color", "-auto-approve"];
     for (const [name, dir] of Object.entries(ws)) {
       await runTimed(tofu, ["init", "-input=false", "-no-color"], { cwd: dir, env });
@@ -179,9 +181,10 @@ async function main() {
     writeFileSync(join(ws.postscale, "main.tf"), postscaleConfig(null));
 
     const plan = ["plan", "-refresh=true", "-input=false", "-no-color", "-lock=false"];
-    const results = { postscale: [], floor: [], time: [] };
+    const subjects = WITH_GO_PLUGIN ? ["floor", "time", "postscale"] : ["floor", "postscale"];
+    const results = Object.fromEntries(subjects.map((name) => [name, []]));
     for (let r = 0; r < RUNS; r++) {
-      for (const name of ["floor", "time", "postscale"]) {
+      for (const name of subjects) {
         rmSync(statsFile, { force: true });
         // Our node processes run the bundle from the mirror; the Go binary runs from .terraform/providers.
         const providers = sampleByCommandLine(name === "time" ? "terraform-provider-time_v" : setup.mirror, [tofu, "terraform-provider-"]);
@@ -208,7 +211,7 @@ async function main() {
     };
     const p = summary("postscale");
     const f = summary("floor");
-    const g = summary("time");
+    const g = WITH_GO_PLUGIN ? summary("time") : undefined;
     const ratio = p.ms / f.ms;
     const share = p.stats.requests / resources;
     const mb = (x) => x.toFixed(0);
@@ -218,7 +221,7 @@ async function main() {
       ["plan -refresh=true", "resources", "wall ms", "engine peak RSS MB", "HTTP requests", "provider processes", "provider peak RSS MB", "empty plan"],
       [
         ["terraform_data (engine floor)", resources, fmtMs(f.ms), mb(f.engineMb), "-", "-", "-", f.noChanges ? "yes" : "**no**"],
-        ["time_static (Go plugin, no network)", resources, fmtMs(g.ms), mb(g.engineMb), "-", g.processes, mb(g.providerMb), g.noChanges ? "yes" : "**no**"],
+        ...(g ? [["time_static (Go plugin, no network)", resources, fmtMs(g.ms), mb(g.engineMb), "-", g.processes, mb(g.providerMb), g.noChanges ? "yes" : "**no**"]] : []),
         ["postscale", resources, fmtMs(p.ms), mb(p.engineMb), p.stats.requests, p.processes, mb(p.providerMb), p.noChanges ? "yes" : "**no**"],
       ],
     ));
@@ -226,7 +229,7 @@ async function main() {
     console.log("NODE_EXTRA_CA_CERTS removed from the engine's environment.");
     console.log(`Requests by route: ${Object.entries(p.stats.routes).map(([r, n]) => `${r} ×${n}`).join(", ") || "none"}`);
     console.log(`Ratio postscale / floor: ${fmtRatio(ratio)} (target ≤ ${TARGETS.ratio}x: ${verdict(ratio, TARGETS.ratio)}).`);
-    console.log(`For context: Go plugin / floor ${fmtRatio(g.ms / f.ms)}, postscale / Go plugin ${fmtRatio(p.ms / g.ms)}.`);
+    if (g) console.log(`For context: Go plugin / floor ${fmtRatio(g.ms / f.ms)}, postscale / Go plugin ${fmtRatio(p.ms / g.ms)}.`);
     console.log(`HTTP requests: ${p.stats.requests} = ${(share * 100).toFixed(2)}% of resources (target ≤ ${TARGETS.requestShare * 100}% = ${Math.floor(resources * TARGETS.requestShare)}: ${verdict(share, TARGETS.requestShare)}).`);
     console.log(`Provider peak RSS: ${mb(p.providerMb)} MB (target ≤ ${TARGETS.rssMb} MB: ${verdict(p.providerMb, TARGETS.rssMb)}).`);
   } finally {
