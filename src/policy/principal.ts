@@ -55,6 +55,18 @@ export function canSeeDomain(principal: Principal, domain: string): boolean {
   return effectiveAccess(principal, domain) !== undefined;
 }
 
+/**
+ * The names of the domains the principal can see, sorted, or null when it
+ * sees every domain of the organization (a manager without a domain-scoped
+ * key). Only grants and key scopes can name a domain for anyone else, so
+ * those are the only candidates; list endpoints filter on this.
+ */
+export function visibleDomains(principal: Principal): string[] | null {
+  if (isManager(principal.role) && !isDomainScopedKey(principal)) return null;
+  const candidates = new Set([...Object.keys(principal.grants), ...(principal.key?.domains ?? [])]);
+  return [...candidates].filter((d) => canSeeDomain(principal, d)).sort();
+}
+
 /** Domains the principal can write, from a list of all domain names. */
 export function writableDomains(principal: Principal, allDomains: readonly string[]): string[] {
   return allDomains.filter((d) => effectiveAccess(principal, d) === "read_write").sort();

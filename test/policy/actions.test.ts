@@ -9,6 +9,7 @@ import {
   decideOrganizationAction,
   effectiveAccess,
   organizationKeyPrincipal,
+  visibleDomains,
 } from "../../src/policy";
 
 const person = (role: Role, grants: Principal["grants"] = {}): Principal => ({ role, memberId: `${role}-1`, email: `${role}@example.com`, grants });
@@ -133,5 +134,29 @@ describe("effective access = key scope ∩ owner's current access", () => {
     expect(decideDomainAction(before, "domain.aliases.write", "app.example.com").allowed).toBe(true);
     expect(decideDomainAction(after, "domain.aliases.write", "app.example.com")).toMatchObject({ status: 403, rule: "read_only_access" });
     expect(decideDomainAction(after, "domain.aliases.read", "app.example.com").allowed).toBe(true);
+  });
+});
+
+describe("visible domains (what list endpoints filter on)", () => {
+  const key = { owner: "member" as const, scope: "domains" as const, domains: ["stg.example.com", "app.example.com"] };
+
+  it.each(["owner", "admin"] as const)("a %s without a domain-scoped key sees every domain", (role) => {
+    expect(visibleDomains(person(role))).toBeNull();
+  });
+
+  it("an organization-wide organization key sees every domain", () => {
+    expect(visibleDomains(organizationKeyPrincipal({ owner: "organization", scope: "organization", domains: [] }))).toBeNull();
+  });
+
+  it("a domain-scoped key bounds even an admin to the key's domains, sorted", () => {
+    expect(visibleDomains({ ...person("admin"), key })).toEqual(["app.example.com", "stg.example.com"]);
+    expect(visibleDomains(organizationKeyPrincipal({ ...key, owner: "organization" }))).toEqual(["app.example.com", "stg.example.com"]);
+  });
+
+  it("a member sees their granted domains, and through a key only those the key names too", () => {
+    const grants = { "prod.example.com": "read", "app.example.com": "read_write" } as const;
+    expect(visibleDomains(person("member", grants))).toEqual(["app.example.com", "prod.example.com"]);
+    expect(visibleDomains({ ...person("member", grants), key })).toEqual(["app.example.com"]);
+    expect(visibleDomains(person("member"))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { Principal, effectiveAccess } from "../../policy";
+import { effectiveAccess, visibleDomains } from "../../policy";
 import type { Services } from "../app";
 import { recordAudit } from "../audit";
 import { callerOf } from "../context";
@@ -12,18 +12,6 @@ import { domainNameSchema, domainParams, domainSchema, listQuery, noContent, obj
 import { newId } from "../security";
 import { authorizeDomain } from "./domain-guard";
 
-/**
- * The names the principal could see, or null for "all of them". Decided by
- * the policy (canSee = effectiveAccess defined) over the only candidates
- * there can be: grants and key scopes.
- */
-export function visibleDomainFilter(p: Principal): string[] | null {
-  const unbounded = (p.role === "owner" || p.role === "admin") && (!p.key || p.key.scope === "organization");
-  if (unbounded) return null;
-  const candidates = new Set([...Object.keys(p.grants), ...(p.key?.domains ?? [])]);
-  return [...candidates].filter((d) => effectiveAccess(p, d) !== undefined).sort();
-}
-
 export function registerDomainRoutes(app: FastifyInstance, services: Services): void {
   const { db } = services.deps;
 
@@ -34,7 +22,7 @@ export function registerDomainRoutes(app: FastifyInstance, services: Services): 
       const caller = callerOf(request);
       const { limit, cursor } = request.query;
       const after = decodeCursor(cursor);
-      const filter = visibleDomainFilter(caller.principal);
+      const filter = visibleDomains(caller.principal);
       const rows = await services.cache.get(`domains:${caller.orgId}:${filter?.join(",") ?? "*"}:${after ?? ""}:${limit}`, () =>
         db.query<DomainRow>(
           "SELECT * FROM domains WHERE org_id = $1 AND ($2::text[] IS NULL OR name = ANY($2::text[])) AND ($3::text IS NULL OR name > $3) ORDER BY name LIMIT $4",
