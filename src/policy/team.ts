@@ -1,7 +1,7 @@
 import { ALLOW, Decision, deny } from "./decision";
 import { OrganizationAction, decideOrganizationAction } from "./actions";
 import { Principal } from "./principal";
-import { Role, isAssignableRole } from "./roles";
+import { Role, isAssignableRole, isManager } from "./roles";
 
 /** The member an action is aimed at. */
 export interface TargetMember {
@@ -70,10 +70,16 @@ export function decideGrantChange(actor: Principal, target: TargetMember): Decis
 
 /**
  * Domain access is only for role member: owners and admins already reach
- * every domain read/write, so a grant on them would be meaningless.
+ * every domain read/write, so a grant on them would be meaningless (and a
+ * kept one would silently come back on a later demotion).
  */
+export function canHoldGrants(role: Role): boolean {
+  return !isManager(role);
+}
+
+/** A grant may only be aimed at someone who can hold one (see `canHoldGrants`). */
 export function checkGrantTarget(target: { email: string; role: Role }): Decision {
-  if (target.role !== "member") {
+  if (!canHoldGrants(target.role)) {
     return deny(
       422,
       "grants_only_for_members",

@@ -4,6 +4,7 @@ import {
   Role,
   TargetMember,
   autoScope,
+  canHoldGrants,
   checkGrantTarget,
   checkHolderDomains,
   decideGrantChange,
@@ -79,6 +80,15 @@ describe("team management", () => {
     expect(d).toMatchObject({ allowed: false, rule: "grants_only_for_members" });
     expect(!d.allowed && d.message).toContain("ops@example.com");
     expect(decideGrantChange(actor("member"), target("member"))).toMatchObject({ rule: "role_not_allowed" });
+  });
+
+  it.each([
+    ["member", true],
+    ["admin", false],
+    ["owner", false],
+  ] as const)("a %s can hold domain grants → %s, and checkGrantTarget agrees", (role, holds) => {
+    expect(canHoldGrants(role)).toBe(holds);
+    expect(checkGrantTarget({ email: `${role}@example.com`, role }).allowed).toBe(holds);
   });
 
   it("ownership moves only from the owner to another active member", () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { Access, ROLES, Violation, checkGrantTarget, decideGrantChange, decideInvite, decideRemove, decideRoleChange, normalizeEmail } from "../../policy";
+import { Access, ROLES, Role, Violation, canHoldGrants, checkGrantTarget, decideGrantChange, decideInvite, decideRemove, decideRoleChange, normalizeEmail } from "../../policy";
 import type { Services } from "../app";
 import { recordAudit } from "../audit";
 import { callerOf } from "../context";
@@ -150,7 +150,7 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: { role: string } }>(
+  app.patch<{ Params: { id: string }; Body: { role: Role } }>(
     "/v1/team/members/:id",
     {
       config: { orgAction: "team.update" },
@@ -165,8 +165,7 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
         const before = toMember(row, row.grants ?? {});
         if (row.role !== request.body.role) {
           await tx.query("UPDATE members SET role = $2 WHERE id = $1", [row.id, request.body.role]);
-          // Admins reach every domain; stale grants would silently return on a later demotion.
-          if (request.body.role !== "member") await tx.query("DELETE FROM grants WHERE member_id = $1", [row.id]);
+          if (!canHoldGrants(request.body.role)) await tx.query("DELETE FROM grants WHERE member_id = $1", [row.id]);
         }
         const fresh = await loadMember(tx, caller.orgId, row.id);
         const after = toMember(fresh, fresh.grants ?? {});
