@@ -1,7 +1,7 @@
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { PostscaleError, ValidationError } from "../errors";
-import { Principal, Violation, nameProblem, organizationKeyPrincipal, resolveKeyScope } from "../policy";
+import { Principal, Violation, defaultKeyReach, nameProblem, organizationKeyPrincipal, resolveKeyScope } from "../policy";
 import { ApiKey as L1ApiKey } from "./generated/api-key";
 import { Domain, DomainRef, domainName } from "./domain";
 import { claimLogicalId, keyLogicalId } from "./ids";
@@ -134,7 +134,7 @@ export class ApiKey extends Construct {
   get reachesOrganization(): boolean {
     if (this.organizationWide) return true;
     if (this.requestedDomains !== undefined) return false;
-    return this.holder === undefined || this.holder.role === "admin";
+    return this.holder === undefined || defaultKeyReach("member", this.holder.role) === "organization";
   }
 
   /** Checks the key against the access policy with the holder's declared grants; one message per violation. */
@@ -144,8 +144,7 @@ export class ApiKey extends Construct {
     if (holder === undefined) return [];
     const person = { id: holder.email, email: holder.email, role: holder.role, grants: holder.grants };
     if (this.organizationWide) {
-      if (holder.role === "admin") return [];
-      // The same decision as a member asking the API for an organization-owned key.
+      // The same decision as the holder asking the API for an organization-owned key.
       const decision = resolveKeyScope({ role: holder.role, memberId: person.id, email: holder.email, grants: holder.grants }, { owner: "organization" }, null, []);
       return decision.allowed
         ? []
