@@ -7,6 +7,11 @@
  * a timestamp with exactly six fractional digits and adds its own anyway.
  * stdout is reserved for the handshake line, so nothing here writes there.
  *
+ * trace and debug lines are written only when the engine would show them
+ * (TF_LOG_PROVIDER, else TF_LOG, names that level): the engine drops them
+ * otherwise, and formatting and writing one per RPC is a measurable share
+ * of a large plan.
+ *
  * This module imports nothing heavy, so resources may use it freely.
  */
 
@@ -50,9 +55,35 @@ export function formatLogLine(level: LogLevel, module: string, message: string, 
   return JSON.stringify(record) + "\n";
 }
 
+const SEVERITY: Readonly<Record<LogLevel, number>> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
+
+/**
+ * The lowest level worth writing under the engine's environment: the level
+ * TF_LOG_PROVIDER (else TF_LOG) names, where `JSON` and any unknown value
+ * mean trace, as both engines read them. info, warn and error are always
+ * written (they are rare).
+ */
+export function lowestLevelFor(env: NodeJS.ProcessEnv): LogLevel {
+  const value = (env.TF_LOG_PROVIDER || env.TF_LOG || "").trim().toUpperCase();
+  if (value === "DEBUG") return "debug";
+  if (value === "" || value === "OFF" || value === "INFO" || value === "WARN" || value === "ERROR") return "info";
+  return "trace";
+}
+
+let lowest: number = SEVERITY[lowestLevelFor(process.env)];
+
+/** Sets the lowest level every logger writes (tests); returns the previous one. */
+export function setLowestLevel(level: LogLevel): LogLevel {
+  const previous = (Object.keys(SEVERITY) as LogLevel[]).find((name) => SEVERITY[name] === lowest) ?? "info";
+  lowest = SEVERITY[level];
+  return previous;
+}
+
 /** Creates a logger for `module` (e.g. "provider.postscale"). */
 export function createLogger(module: string): Logger {
-  const at = (level: LogLevel) => (message: string, fields?: LogFields) => sink(formatLogLine(level, module, message, fields));
+  const at = (level: LogLevel) => (message: string, fields?: LogFields) => {
+    if (SEVERITY[level] >= lowest) sink(formatLogLine(level, module, message, fields));
+  };
   return {
     trace: at("trace"),
     debug: at("debug"),

@@ -75,7 +75,8 @@ describe("go-plugin handshake with AutoMTLS", () => {
   let fields: string[];
 
   beforeAll(async () => {
-    plugin = startPlugin(pluginEnv({ PLUGIN_CLIENT_CERT: client.certPem }));
+    // At debug: the stderr check below sees debug lines and no trace lines.
+    plugin = startPlugin(pluginEnv({ PLUGIN_CLIENT_CERT: client.certPem, TF_LOG_PROVIDER: "debug" }));
     fields = (await plugin.line).split("|");
   });
 
@@ -146,11 +147,13 @@ describe("go-plugin handshake with AutoMTLS", () => {
     }
     expect(existsSync(dirname(fields[3]))).toBe(false);
     expect(plugin.stdout()).toBe(fields.join("|") + "\n");
-    for (const line of plugin.stderr().trim().split("\n")) {
-      const record = JSON.parse(line);
+    const records = plugin.stderr().trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const record of records) {
       expect(record).toEqual(expect.objectContaining({ "@level": expect.any(String), "@message": expect.any(String), "@module": "provider.toy" }));
       expect(record).not.toHaveProperty("@timestamp");
     }
+    expect(records).toContainEqual(expect.objectContaining({ "@level": "debug", "@message": "shutdown requested by the engine" }));
+    expect(records.filter((record) => record["@level"] === "trace")).toEqual([]);
   });
 });
 

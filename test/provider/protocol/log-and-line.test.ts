@@ -1,4 +1,4 @@
-import { createLogger, formatLogLine, setLogSink } from "../../../src/provider/protocol/log";
+import { createLogger, formatLogLine, lowestLevelFor, setLogSink, setLowestLevel } from "../../../src/provider/protocol/log";
 import { handshakeLine } from "../../../src/provider/protocol/serve";
 
 describe("handshake line", () => {
@@ -32,5 +32,38 @@ describe("logger", () => {
       setLogSink(previous);
     }
     expect(lines.map((l) => JSON.parse(l))).toEqual([{ "@level": "info", "@message": "hello", "@module": "provider.postscale" }]);
+  });
+
+  it("writes trace and debug lines only down to the lowest level set", () => {
+    const lines: string[] = [];
+    const previousSink = setLogSink((l) => lines.push(l));
+    const previousLevel = setLowestLevel("info");
+    try {
+      const logger = createLogger("provider");
+      logger.trace("t");
+      logger.debug("d");
+      logger.info("i");
+      setLowestLevel("debug");
+      logger.trace("t");
+      logger.debug("d");
+      setLowestLevel("trace");
+      logger.trace("t");
+    } finally {
+      setLowestLevel(previousLevel);
+      setLogSink(previousSink);
+    }
+    expect(lines.map((l) => JSON.parse(l)["@level"])).toEqual(["info", "debug", "trace"]);
+  });
+
+  it("reads the lowest level the way the engines read TF_LOG_PROVIDER and TF_LOG", () => {
+    expect(lowestLevelFor({})).toBe("info");
+    expect(lowestLevelFor({ TF_LOG: "off" })).toBe("info");
+    expect(lowestLevelFor({ TF_LOG: "WARN" })).toBe("info");
+    expect(lowestLevelFor({ TF_LOG: "debug" })).toBe("debug");
+    expect(lowestLevelFor({ TF_LOG: "TRACE" })).toBe("trace");
+    expect(lowestLevelFor({ TF_LOG: "JSON" })).toBe("trace");
+    expect(lowestLevelFor({ TF_LOG: "loud" })).toBe("trace");
+    expect(lowestLevelFor({ TF_LOG: "trace", TF_LOG_PROVIDER: "error" })).toBe("info");
+    expect(lowestLevelFor({ TF_LOG: "error", TF_LOG_PROVIDER: "debug" })).toBe("debug");
   });
 });
