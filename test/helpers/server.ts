@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { build } from "esbuild";
 import { Client } from "pg";
+import type { CreatedApiKey, DomainGrant, MailMessage, Member } from "../../src/api/types";
 import type { ServerOptions } from "../../src/server";
 import { Caller, type HttpResponse, ok, request } from "./http";
 
@@ -127,7 +128,7 @@ export class TestServer {
   }
 
   /** Invites someone as the owner; returns the member record. */
-  async invite(email: string, role: "admin" | "member", domainAccess?: Grant[]): Promise<MemberRecord> {
+  async invite(email: string, role: "admin" | "member", domainAccess?: DomainGrant[]): Promise<Member> {
     const body = domainAccess === undefined ? { email, role } : { email, role, domain_access: domainAccess };
     return ok(await this.owner.post("/v1/team/members", body), `invite ${email}`);
   }
@@ -143,7 +144,7 @@ export class TestServer {
   }
 
   /** Invites, accepts and verifies: a member with a working session. */
-  async onboard(email: string, role: "admin" | "member", domainAccess?: Grant[]): Promise<Person> {
+  async onboard(email: string, role: "admin" | "member", domainAccess?: DomainGrant[]): Promise<Person> {
     const member = await this.invite(email, role, domainAccess);
     const password = `pw-${email}-123456`;
     const { session } = await this.signUp(email, password);
@@ -151,7 +152,7 @@ export class TestServer {
   }
 
   /** Creates an API key with `caller`; returns the created record (with its secret). */
-  async createKey(caller: Caller, body: Record<string, unknown>): Promise<CreatedKey> {
+  async createKey(caller: Caller, body: Record<string, unknown>): Promise<CreatedApiKey> {
     return ok(await caller.post("/v1/api-keys", body), `create key ${JSON.stringify(body)}`);
   }
 
@@ -344,46 +345,6 @@ export function uniqueEmail(label: string): string {
 /** Promise-based sleep for expiry tests. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export interface Grant {
-  domain: string;
-  access: "read" | "read_write";
-}
-
-export interface MemberRecord {
-  id: string;
-  email: string;
-  role: string;
-  status: string;
-  name: string | null;
-  invited_at: string;
-  joined_at: string | null;
-  domain_access?: Grant[];
-}
-
-export interface CreatedKey {
-  id: string;
-  name: string;
-  prefix: string;
-  owner: "organization" | "member";
-  member_id: string | null;
-  scope: "organization" | "domains";
-  domains: string[];
-  secret: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
-export interface MailMessage {
-  id: string;
-  to: string;
-  subject: string;
-  text: string;
-  kind: "invitation" | "verify_email";
-  token: string;
-  sent_at: string;
 }
 
 /** A person who went through the real sign-up flow. */

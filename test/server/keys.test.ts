@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { Caller, expectProblem, ok, problemShape } from "../helpers/http";
-import { APP, BACKENDS, MISSING_DOMAIN, PROD, STAGING, sleep, useServer, type CreatedKey, type Person } from "../helpers/server";
+import type { CreatedApiKey } from "../../src/api/types";
+import { APP, BACKENDS, MISSING_DOMAIN, PROD, STAGING, sleep, useServer, type Person } from "../helpers/server";
 import { DOMAIN_PATCH } from "../helpers/fixtures";
 
 async function keyIds(caller: Caller): Promise<string[]> {
@@ -35,7 +36,7 @@ describe.each(BACKENDS)("API keys on %s", (backend) => {
   const server = useServer(backend);
   let member: Person;
   let other: Person;
-  let orgKey: CreatedKey;
+  let orgKey: CreatedApiKey;
 
   beforeAll(async () => {
     const s = server();
