@@ -1,6 +1,7 @@
 import { PostscaleError } from "../../errors";
-import type { Rule, Violation } from "../../policy";
-import type { AttributePath, Diagnostic } from "../protocol/types";
+import { type Rule, type Violation, domainProblem, emailProblem } from "../../policy";
+import type { AttributePath, Diagnostic, ObjectValue } from "../protocol/types";
+import { stringAttr } from "./values";
 
 /**
  * Summaries for refusals by access rule. Plan-time checks and the server's
@@ -26,6 +27,26 @@ const RULE_SUMMARIES: Partial<Record<Rule, string>> = {
 /** An error on one attribute. */
 export function attributeError(path: AttributePath, summary: string, detail: string): Diagnostic {
   return { severity: "error", summary, detail, path };
+}
+
+/**
+ * An error when the configured `attribute` is a known string that `problem`
+ * rejects; unknown and null values are left for plan and apply.
+ */
+function nameAttributeErrors(config: ObjectValue | null, attribute: string, summary: string, problem: (value: string) => string | undefined): Diagnostic[] {
+  const value = stringAttr(config, attribute);
+  const found = typeof value === "string" ? problem(value) : undefined;
+  return found ? [attributeError([attribute], summary, `${attribute} ${found}.`)] : [];
+}
+
+/** "Invalid Email Address" on `attribute`, by the same rule the server applies. */
+export function emailAttributeErrors(config: ObjectValue | null, attribute: string): Diagnostic[] {
+  return nameAttributeErrors(config, attribute, "Invalid Email Address", emailProblem);
+}
+
+/** "Invalid Domain Name" on `attribute`, by the same rule the server applies. */
+export function domainAttributeErrors(config: ObjectValue | null, attribute: string): Diagnostic[] {
+  return nameAttributeErrors(config, attribute, "Invalid Domain Name", domainProblem);
 }
 
 /** A policy violation as a diagnostic on `path`, with the rule's summary; `context` frames the message (what it is based on, what happens next). */

@@ -1,8 +1,8 @@
 import type { Member } from "../../api/types";
-import { ACCESS_LEVELS, checkGrantTarget, domainProblem, isAccess } from "../../policy";
+import { ACCESS_LEVELS, checkGrantTarget, isAccess } from "../../policy";
 import { UNKNOWN, type ApplyResponse, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
 import type { ProviderContext } from "./context";
-import { apiErrorDiagnostics, attributeError, isNotFound, violationDiagnostic } from "./diagnostics";
+import { apiErrorDiagnostics, attributeError, domainAttributeErrors, isNotFound, violationDiagnostic } from "./diagnostics";
 import { requireString, stringAttr } from "./values";
 
 const ATTRIBUTES = ["id", "member_id", "domain", "access", "email"] as const;
@@ -33,11 +33,7 @@ export const domainAccessResource: ResourceType<ProviderContext> = {
     const diagnostics: Diagnostic[] = [];
     const memberId = stringAttr(config, "member_id");
     if (memberId === "") diagnostics.push(attributeError(["member_id"], "Invalid Member Id", "member_id must not be empty; use the id of a postscale_team_member."));
-    const domain = stringAttr(config, "domain");
-    if (typeof domain === "string") {
-      const problem = domainProblem(domain);
-      if (problem) diagnostics.push(attributeError(["domain"], "Invalid Domain Name", `domain ${problem}.`));
-    }
+    diagnostics.push(...domainAttributeErrors(config, "domain"));
     const access = stringAttr(config, "access");
     if (typeof access === "string" && !isAccess(access)) {
       diagnostics.push(attributeError(["access"], "Invalid Access Level", `access must be one of ${ACCESS_LEVELS.map((a) => `"${a}"`).join(", ")}, got "${access}".`));

@@ -1,8 +1,7 @@
-import { domainProblem } from "../../policy";
-import type { DataSourceType, Diagnostic } from "../protocol/types";
+import type { DataSourceType } from "../protocol/types";
 import type { ProviderContext } from "./context";
-import { apiErrorDiagnostics, attributeError } from "./diagnostics";
-import { requireString, stringAttr } from "./values";
+import { apiErrorDiagnostics, attributeError, domainAttributeErrors } from "./diagnostics";
+import { requireString } from "./values";
 
 /** `postscale_domain`: one domain of the organization, by name. */
 export const domainDataSource: DataSourceType<ProviderContext> = {
@@ -21,13 +20,7 @@ export const domainDataSource: DataSourceType<ProviderContext> = {
   },
 
   validate({ config }) {
-    const diagnostics: Diagnostic[] = [];
-    const name = stringAttr(config, "name");
-    if (typeof name === "string") {
-      const problem = domainProblem(name);
-      if (problem) diagnostics.push(attributeError(["name"], "Invalid Domain Name", `name ${problem}.`));
-    }
-    return diagnostics;
+    return domainAttributeErrors(config, "name");
   },
 
   async read(ctx, { config }) {

@@ -1,9 +1,8 @@
-import { emailProblem } from "../../policy";
-import type { DataSourceType, Diagnostic } from "../protocol/types";
+import type { DataSourceType } from "../protocol/types";
 import type { ProviderContext } from "./context";
-import { apiErrorDiagnostics, attributeError } from "./diagnostics";
+import { apiErrorDiagnostics, attributeError, emailAttributeErrors } from "./diagnostics";
 import { GRANT_TYPE, memberValue } from "./member-values";
-import { requireString, stringAttr } from "./values";
+import { requireString } from "./values";
 
 /** `postscale_team_member`: one person in the organization, by email. */
 export const teamMemberDataSource: DataSourceType<ProviderContext> = {
@@ -27,12 +26,7 @@ export const teamMemberDataSource: DataSourceType<ProviderContext> = {
   },
 
   validate({ config }) {
-    const diagnostics: Diagnostic[] = [];
-    const email = stringAttr(config, "email");
-    if (typeof email === "string") {
-      const problem = emailProblem(email);
-      if (problem) diagnostics.push(attributeError(["email"], "Invalid Email Address", `email ${problem}.`));
-    }
+    const diagnostics = emailAttributeErrors(config, "email");
     return diagnostics;
   },
 

@@ -1,9 +1,9 @@
 import type { Member } from "../../api/types";
 import { PostscaleError } from "../../errors";
-import { ASSIGNABLE_ROLES, emailProblem, isAssignableRole, normalizeEmail } from "../../policy";
-import { UNKNOWN, type ApplyResponse, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType } from "../protocol/types";
+import { ASSIGNABLE_ROLES, isAssignableRole, normalizeEmail } from "../../policy";
+import { UNKNOWN, type ApplyResponse, type AttributePath, type ObjectValue, type ResourceType } from "../protocol/types";
 import type { ProviderContext } from "./context";
-import { apiErrorDiagnostics, attributeError, isNotFound } from "./diagnostics";
+import { apiErrorDiagnostics, attributeError, emailAttributeErrors, isNotFound } from "./diagnostics";
 import { isKnown, requireString, stringAttr } from "./values";
 
 const ATTRIBUTES = ["id", "email", "role", "status", "name", "invited_at", "joined_at"] as const;
@@ -43,12 +43,7 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
   },
 
   validate({ config }) {
-    const diagnostics: Diagnostic[] = [];
-    const email = stringAttr(config, "email");
-    if (typeof email === "string") {
-      const problem = emailProblem(email);
-      if (problem) diagnostics.push(attributeError(["email"], "Invalid Email Address", `email ${problem}.`));
-    }
+    const diagnostics = emailAttributeErrors(config, "email");
     const role = stringAttr(config, "role");
     if (typeof role === "string" && !isAssignableRole(role)) {
       diagnostics.push(
