@@ -18,7 +18,8 @@ export function registerDevRoutes(app: FastifyInstance, { deps }: Services): voi
     "/_dev/mail",
     {
       config: { auth: "none" },
-      schema: { summary: "Dev outbox: mail the server would have sent, oldest first", security: [], querystring: object({ to: emailSchema }), response: { 200: { type: "array", items: mailSchema } } },
+      // Hidden from the OpenAPI document: it is no part of the API, and the document stays the same with and without --dev.
+      schema: { hide: true, summary: "Dev outbox: mail the server would have sent, oldest first", security: [], querystring: object({ to: emailSchema }), response: { 200: { type: "array", items: mailSchema } } },
     },
     async (request) => deps.outbox.list(request.query.to?.toLowerCase()),
   );
