@@ -8,13 +8,14 @@
  * What gets installed is a launcher script named
  * `terraform-provider-postscale_v<version>` that `exec`s the current node on
  * the bundled provider (dist/provider/terraform-provider-postscale.js from
- * `npm run build`), copied beside it so an install does not depend on the
+ * `npm run build`, and postscale-provider-server.js which it loads after the
+ * handshake), copied beside it so an install does not depend on the
  * checkout. `exec` matters: the engine stops a provider by killing its
  * direct child, which must be node itself.
  */
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { repositoryRoot } from "./engine";
 
 /** The registry hosts the engines resolve `postscale/postscale` to. */
@@ -27,13 +28,20 @@ export const REGISTRY_HOSTS: readonly string[] = ["registry.opentofu.org", "regi
  */
 export const INSTALLED_BUNDLE_NAME = "postscale-provider.js";
 
+/**
+ * The bundle's second file, which the first requires by this name from
+ * beside itself (scripts/build-provider.mjs); it keeps its name when
+ * installed.
+ */
+export const SERVER_BUNDLE_NAME = "postscale-provider-server.js";
+
 /** Options of {@link installProvider}. */
 export interface InstallOptions {
   /** @default ~/.terraform.d/plugins, the implied local mirror both engines search */
   dir?: string;
   /** @default the package version */
   version?: string;
-  /** @default dist/provider/terraform-provider-postscale.js of this package */
+  /** @default dist/provider/terraform-provider-postscale.js of this package; {@link SERVER_BUNDLE_NAME} must be beside it */
   bundle?: string;
   /** The node executable the launcher runs. @default process.execPath */
   node?: string;
@@ -112,8 +120,11 @@ export function installProvider(options: InstallOptions = {}): InstallResult {
     throw new Error(`provider install: --version must be a semantic version like 1.2.3, got "${version}"`);
   }
   const bundle = options.bundle ?? builtBundlePath();
-  if (!existsSync(bundle)) {
-    throw new Error(`provider install: the provider bundle ${bundle} is missing; run \`npm run build\` first`);
+  const serverBundle = join(dirname(bundle), SERVER_BUNDLE_NAME);
+  for (const file of [bundle, serverBundle]) {
+    if (!existsSync(file)) {
+      throw new Error(`provider install: the provider bundle file ${file} is missing; run \`npm run build\` first`);
+    }
   }
   const node = options.node ?? process.execPath;
   const platform = enginePlatform();
@@ -124,6 +135,9 @@ export function installProvider(options: InstallOptions = {}): InstallResult {
     const installedBundle = join(packageDir, INSTALLED_BUNDLE_NAME);
     copyFileSync(bundle, installedBundle);
     chmodSync(installedBundle, 0o644);
+    const installedServerBundle = join(packageDir, SERVER_BUNDLE_NAME);
+    copyFileSync(serverBundle, installedServerBundle);
+    chmodSync(installedServerBundle, 0o644);
     const launcher = join(packageDir, `terraform-provider-postscale_v${version}`);
     writeFileSync(launcher, launcherScript(node, installedBundle));
     chmodSync(launcher, 0o755);

@@ -6,8 +6,9 @@
  * and starts a provider several times per command, so nothing but the
  * protocol layer loads before that line: the provider definition (and with
  * it the resources and the HTTP client) is required on first use, which
- * the protocol layer makes right after the handshake. esbuild keeps a
- * `require` inside a function lazy in the bundle.
+ * the protocol layer makes right after the handshake. In the bundle that
+ * require loads the second file (see scripts/build-provider.mjs), so V8
+ * does not even compile the provider before the line.
  */
 import { serve } from "./protocol/serve";
 import type { ProviderDefinition } from "./protocol/types";

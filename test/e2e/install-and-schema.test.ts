@@ -6,11 +6,11 @@
  * (lock-file hash drift) installs again once its lock entry is dropped.
  */
 import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { dropProviderLock } from "../../src/provider/engine";
-import { INSTALLED_BUNDLE_NAME, REGISTRY_HOSTS, builtBundlePath, enginePlatform, installProvider } from "../../src/provider/install";
+import { INSTALLED_BUNDLE_NAME, REGISTRY_HOSTS, SERVER_BUNDLE_NAME, builtBundlePath, enginePlatform, installProvider } from "../../src/provider/install";
 import { postscaleProvider } from "../../src/provider/provider";
 import { providerSchemasJson } from "../../src/provider/schema-json";
 import { PROVIDER_VERSION, e2eEngines, startHarness, type Harness } from "./harness";
@@ -42,6 +42,9 @@ describe("postscale provider (CLI)", () => {
       expect(script).toContain(`'${process.execPath}'`);
       expect(script).toContain(`'${join(packageDir, INSTALLED_BUNDLE_NAME)}'`);
       expect(readFileSync(join(packageDir, INSTALLED_BUNDLE_NAME))).toEqual(readFileSync(builtBundlePath()));
+      expect(readFileSync(join(packageDir, SERVER_BUNDLE_NAME))).toEqual(readFileSync(join(dirname(builtBundlePath()), SERVER_BUNDLE_NAME)));
+      // The engine runs the first file with this prefix: only the launcher may have it.
+      expect(readdirSync(packageDir).filter((name) => name.startsWith("terraform-provider-postscale"))).toEqual(["terraform-provider-postscale_v1.2.3"]);
     }
   });
 

@@ -3,9 +3,12 @@
  * definition, plus what go-plugin's client expects of every plugin:
  * plugin.GRPCController (Shutdown), plugin.GRPCStdio and grpc.health.v1.
  * Loading this module loads grpc-js; serve() requires it only after the
- * handshake line is out.
+ * handshake line is out (in the provider bundle it lives in the second
+ * file, with the provider, so that V8 does not compile it before the line).
  */
+import type { Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
+import type { ServerCertificate } from "./certificate";
 import { loadGrpcPackage, type Descriptor } from "./descriptor";
 import { log as rootLogger, type Logger } from "./log";
 import { createProviderService } from "./provider-service";
@@ -84,4 +87,43 @@ export function createGrpcServer<Ctx>(definition: ProviderDefinition<Ctx>, optio
   });
 
   return server;
+}
+
+/** What {@link createConnectionHandler} needs besides the definition. */
+export interface ConnectionHandlerOptions {
+  descriptor?: Descriptor;
+  logger?: Logger;
+  /** go-plugin's AutoMTLS: the one client certificate (PEM) to accept, and the server's own. Plaintext when absent. */
+  tls?: { clientCertPem: string; certificate: ServerCertificate };
+  /** Called once the server has stopped after Shutdown, or after `shutdownGraceMs` at the latest. */
+  onStopped: () => void;
+  shutdownGraceMs: number;
+}
+
+/**
+ * Creates the gRPC server for `definition` and returns how to hand it a
+ * socket accepted elsewhere (serve() accepts them itself, through grpc-js'
+ * connection injector).
+ */
+export function createConnectionHandler<Ctx>(definition: ProviderDefinition<Ctx>, options: ConnectionHandlerOptions): (socket: Socket) => void {
+  const logger = options.logger ?? rootLogger.child(definition.name);
+  const server = createGrpcServer(definition, {
+    descriptor: options.descriptor,
+    logger,
+    onShutdown: () => {
+      setTimeout(options.onStopped, options.shutdownGraceMs).unref();
+      server.tryShutdown(options.onStopped);
+    },
+  });
+  const { tls } = options;
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(
+        Buffer.from(tls.clientCertPem),
+        [{ private_key: Buffer.from(tls.certificate.keyPem), cert_chain: Buffer.from(tls.certificate.certPem) }],
+        true,
+      )
+    : grpc.ServerCredentials.createInsecure();
+  const injector = server.createConnectionInjector(credentials);
+  logger.debug("gRPC server ready", { tls: Boolean(tls) });
+  return (socket) => injector.injectConnection(socket);
 }

@@ -8,13 +8,15 @@
  * kernel's accept queue; they are accepted only once the event loop runs
  * again, by which time the gRPC server is ready to take them (through
  * grpc-js' connection injector, which serves sockets we accepted ourselves).
+ * This module itself imports only node built-ins and small modules of this
+ * layer; `./grpc-server` is the one require that brings in the rest.
  */
 import { mkdtempSync, rmSync, writeSync } from "node:fs";
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer, type Server as NetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { generateServerCertificate, type ServerCertificate } from "./certificate";
-import { loadDescriptor, type Descriptor } from "./descriptor";
+import { generateServerCertificate } from "./certificate";
+import type { Descriptor } from "./descriptor";
 import { log as rootLogger, type Logger } from "./log";
 import type { ProviderDefinition } from "./types";
 
@@ -81,8 +83,6 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
   // Exit through process.exit so that the socket directory is removed.
   process.on("SIGTERM", () => process.exit(0));
 
-  // Fails before the handshake if the build step is missing.
-  const descriptor = options.descriptor ?? loadDescriptor();
   const clientCa = env.PLUGIN_CLIENT_CERT;
   const certificate = clientCa ? generateServerCertificate() : null;
   const network = options.network ?? (process.platform === "win32" ? "tcp" : "unix");
@@ -93,8 +93,17 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
 
     const onListening = (address: string) => {
       writeSync(1, handshakeLine(network, address, certificate?.der ?? null));
-      // Same synchronous turn: no connection can be accepted before this handler exists.
-      listener.on("connection", startGrpc(definition, descriptor, clientCa, certificate, logger));
+      // Loads grpc-js and the provider service in the same synchronous turn:
+      // no connection can be accepted before this handler exists.
+      const { createConnectionHandler } = require("./grpc-server") as typeof import("./grpc-server");
+      const handleConnection = createConnectionHandler(definition, {
+        descriptor: options.descriptor,
+        logger,
+        tls: clientCa && certificate ? { clientCertPem: clientCa, certificate } : undefined,
+        onStopped: () => process.exit(0),
+        shutdownGraceMs: SHUTDOWN_GRACE_MS,
+      });
+      listener.on("connection", handleConnection);
       watchParent(parent, logger);
       resolve();
     };
@@ -108,37 +117,6 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
       listenTcp(listener, Number(env.PLUGIN_MIN_PORT || 10000), Number(env.PLUGIN_MAX_PORT || 25000), onListening, reject);
     }
   });
-}
-
-/** Loads grpc-js and the provider service; returns how to hand it an accepted socket. */
-function startGrpc<Ctx>(
-  definition: ProviderDefinition<Ctx>,
-  descriptor: Descriptor,
-  clientCa: string | undefined,
-  certificate: ServerCertificate | null,
-  logger: Logger,
-): (socket: Socket) => void {
-  const grpc = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
-  const { createGrpcServer } = require("./grpc-server") as typeof import("./grpc-server");
-  const server = createGrpcServer(definition, {
-    descriptor,
-    logger,
-    onShutdown: () => {
-      setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
-      server.tryShutdown(() => process.exit(0));
-    },
-  });
-  const credentials =
-    clientCa && certificate
-      ? grpc.ServerCredentials.createSsl(
-          Buffer.from(clientCa),
-          [{ private_key: Buffer.from(certificate.keyPem), cert_chain: Buffer.from(certificate.certPem) }],
-          true,
-        )
-      : grpc.ServerCredentials.createInsecure();
-  const injector = server.createConnectionInjector(credentials);
-  logger.debug("gRPC server ready", { tls: Boolean(certificate) });
-  return (socket) => injector.injectConnection(socket);
 }
 
 /** Exits when the parent process (the engine) is gone, which shows as being re-parented. */
