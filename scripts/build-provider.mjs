@@ -52,6 +52,37 @@ const deferToServerBundle = {
   },
 };
 
+/**
+ * undici's package index loads all of undici (fetch, cookies, WebSocket, and
+ * through them Node's own internal copy of undici): about 80 ms of every
+ * provider start, while the provider's HTTP transport
+ * (src/api/http-transport.ts) imports only `Agent`. Its `undici` import is
+ * served from the three modules that make `Agent` work as the index would:
+ * the class, and the request API the index adds to Dispatcher.prototype.
+ * The shim is ESM with named exports, so esbuild fails the build if the
+ * transport ever imports anything else from undici.
+ */
+const undiciAgentOnly = {
+  name: "undici-agent-only",
+  setup(b) {
+    const transport = join("src", "api", "http-transport.ts");
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      relative(repoRoot, args.importer) === transport ? { path: "undici-agent-only", namespace: "undici-agent-only" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "undici-agent-only" }, () => ({
+      resolveDir: repoRoot,
+      loader: "js",
+      contents: [
+        'import Agent from "undici/lib/dispatcher/agent.js";',
+        'import Dispatcher from "undici/lib/dispatcher/dispatcher.js";',
+        'import api from "undici/lib/api/index.js";',
+        "Object.assign(Dispatcher.prototype, api);",
+        "export { Agent };",
+      ].join("\n"),
+    }));
+  },
+};
+
 if (!existsSync(DESCRIPTOR)) {
   execFileSync(process.execPath, [join(repoRoot, "scripts", "build-proto.mjs")], { stdio: "inherit" });
 }
@@ -71,7 +102,7 @@ const COMMON = {
 const started = Date.now();
 const [entry, server] = await Promise.all([
   build({ ...COMMON, entryPoints: [ENTRY.in], outfile: ENTRY.out, plugins: [deferToServerBundle] }),
-  build({ ...COMMON, entryPoints: [SERVER.in], outfile: SERVER.out }),
+  build({ ...COMMON, entryPoints: [SERVER.in], outfile: SERVER.out, plugins: [undiciAgentOnly] }),
 ]);
 
 if (!Object.keys(server.metafile.inputs).some((file) => file.endsWith(".gen/tfplugin6.json"))) {
