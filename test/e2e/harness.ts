@@ -165,7 +165,7 @@ export class Workspace {
   async run(args: string[], expect: readonly number[] = [0]): Promise<RunResult> {
     // Options go between the command words and the positional arguments.
     const commandWords = args[0] === "providers" ? 2 : 1;
-    const options = ["show", "providers"].includes(args[0]) ? ["-no-color"] : ["-input=false", "-no-color"];
+    const options = ["show", "providers", "validate"].includes(args[0]) ? ["-no-color"] : ["-input=false", "-no-color"];
     const full = [...args.slice(0, commandWords), ...options, ...args.slice(commandWords)];
     const result = await runProcess(this.engine.binary, full, this.dir, this.env);
     this.runs.push(result);

@@ -1,0 +1,3 @@
+data "postscale_domain" "app" {
+  name = "app.example.com"
+}

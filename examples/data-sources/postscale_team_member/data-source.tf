@@ -1,0 +1,3 @@
+data "postscale_team_member" "ops" {
+  email = "ops@example.com"
+}
