@@ -16,44 +16,15 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { loadParts } from "./lib/load-parts.mjs";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT_DIR = join(repoRoot, "test", "review", "fixtures", "engine");
 const PROVIDER_VERSION = "0.1.0";
 const DOMAINS = ["app.example.com", "news.example.com", "shop.example.com"];
-
-/**
- * The TypeScript parts this script drives, bundled on the fly. node_modules
- * stay external, so the bundle is written under node_modules/.cache where
- * `require` finds the package's dependencies.
- */
-async function loadParts() {
-  const outfile = join(repoRoot, "node_modules", ".cache", "postscale-review-fixtures", "parts.cjs");
-  await build({
-    stdin: {
-      contents: [
-        'export { startServer } from "./src/server";',
-        'export { installProvider, builtBundlePath } from "./src/provider/install";',
-        'export { requireEngine, writeCliConfig, engineEnv } from "./src/provider/engine";',
-      ].join("\n"),
-      resolveDir: repoRoot,
-      loader: "ts",
-    },
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    packages: "external",
-    logLevel: "warning",
-  });
-  return createRequire(join(repoRoot, "package.json"))(outfile);
-}
 
 const HEADER = `terraform {
   required_providers {
@@ -163,7 +134,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), "postscale-review-fixtures-"));
   let server;
   try {
-    const parts = await loadParts();
+    const parts = await loadParts("review-fixtures");
     if (!existsSync(parts.builtBundlePath())) {
       process.stdout.write("building the provider bundle...\n");
       execFileSync(process.execPath, [join(repoRoot, "scripts", "build-provider.mjs")], { stdio: "inherit" });
