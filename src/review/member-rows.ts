@@ -2,6 +2,7 @@ import { UNKNOWN_TEXT, Side } from "./attribute";
 import { cellOf, changeShape } from "./change-shape";
 import type { ResourceChange } from "./plan-json";
 import { ALL_DOMAINS, NOTHING, ReviewRow } from "./review-model";
+import { isManager, isRole } from "../policy";
 
 interface PersonSide {
   email: string;
@@ -12,14 +13,19 @@ function person(rc: ResourceChange, side: Side): PersonSide {
   return { email: cellOf(rc, side, "email"), role: cellOf(rc, side, "role") };
 }
 
-/** Admins reach every domain, so the domain cell says so; members reach only their grants. */
+/** Whether a role (as the plan shows it) reaches every domain read/write: the policy's managers. */
+function reachesAllDomains(role: string): boolean {
+  return isRole(role) && isManager(role);
+}
+
+/** Managers reach every domain, so the domain cell says so; members reach only their grants. */
 function roleDomain(role: string): string {
-  return role === "admin" ? ALL_DOMAINS : NOTHING;
+  return reachesAllDomains(role) ? ALL_DOMAINS : NOTHING;
 }
 
 function added(rc: ResourceChange, p: PersonSide): ReviewRow {
   const [risk, reason] =
-    p.role === "admin" ? (["high", "new admin"] as const) : p.role === UNKNOWN_TEXT ? (["high", "new person, role known after apply"] as const) : (["medium", "new person"] as const);
+    reachesAllDomains(p.role) ? (["high", "new admin"] as const) : p.role === UNKNOWN_TEXT ? (["high", "new person, role known after apply"] as const) : (["medium", "new person"] as const);
   return { sign: "+", who: p.email, change: "member added", kind: "member_added", domain: roleDomain(p.role), before: NOTHING, after: p.role, risk, reason, broadening: true, address: rc.address };
 }
 
@@ -30,8 +36,8 @@ function removed(rc: ResourceChange, p: PersonSide): ReviewRow {
 function roleChanged(rc: ResourceChange, before: PersonSide, after: PersonSide): ReviewRow {
   const base = { who: after.email, change: "role changed", kind: "role_changed" as const, domain: ALL_DOMAINS, before: before.role, after: after.role, address: rc.address };
   if (after.role === UNKNOWN_TEXT) return { ...base, sign: "~", risk: "medium", reason: "role known after apply", broadening: true };
-  if (after.role === "admin") return { ...base, sign: "+", risk: "high", reason: "becomes admin: every domain, read_write", broadening: true };
-  if (before.role === "admin") return { ...base, sign: "-", risk: "none", reason: "no longer admin: keeps only granted domains", broadening: false };
+  if (reachesAllDomains(after.role)) return { ...base, sign: "+", risk: "high", reason: "becomes admin: every domain, read_write", broadening: true };
+  if (reachesAllDomains(before.role)) return { ...base, sign: "-", risk: "none", reason: "no longer admin: keeps only granted domains", broadening: false };
   return { ...base, sign: "~", risk: "low", reason: "role changed", broadening: false };
 }
 
