@@ -150,3 +150,11 @@ export function decideKeyManagement(actor: Principal, key: { owner: "organizatio
   if (key.owner === "member" && key.memberId !== null && key.memberId === actor.memberId) return ALLOW;
   return deny(404, "key_not_visible", "API key not found.");
 }
+
+/**
+ * Offboarding revokes the keys a person holds; organization-owned keys
+ * survive whoever created them.
+ */
+export function revokedWithMember(key: { owner: "organization" | "member"; memberId: string | null }, memberId: string): boolean {
+  return key.owner === "member" && key.memberId === memberId;
+}

@@ -14,6 +14,7 @@ import {
   decideRoleChange,
   decideTransferOwnership,
   resolveKeyScope,
+  revokedWithMember,
 } from "../../src/policy";
 
 const actor = (role: Role, id = `${role}-1`): Principal => ({ role, memberId: id, email: `${role}@example.com`, grants: {} });
@@ -170,5 +171,11 @@ describe("key scoping", () => {
     expect(decideKeyManagement(devActor, { owner: "member", memberId: "other" })).toMatchObject({ status: 404 });
     expect(decideKeyManagement(devActor, { owner: "organization", memberId: null })).toMatchObject({ status: 404 });
     expect(decideKeyManagement(actor("admin"), { owner: "member", memberId: "dev" }).allowed).toBe(true);
+  });
+
+  it("offboarding revokes the keys a person holds, never organization keys", () => {
+    expect(revokedWithMember({ owner: "member", memberId: "dev" }, "dev")).toBe(true);
+    expect(revokedWithMember({ owner: "member", memberId: "other" }, "dev")).toBe(false);
+    expect(revokedWithMember({ owner: "organization", memberId: null }, "dev")).toBe(false);
   });
 });

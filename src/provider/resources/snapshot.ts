@@ -1,6 +1,6 @@
 import type { ApiKey, Domain, DomainGrant, Member } from "../../api/types";
 import type { PostscaleClient } from "../../api/client";
-import { normalizeEmail } from "../../policy";
+import { normalizeEmail, revokedWithMember } from "../../policy";
 
 /** The API calls the snapshot loads from; a subset of PostscaleClient. */
 export type SnapshotSource = Pick<PostscaleClient, "listMembers" | "listApiKeys" | "listDomains">;
@@ -115,7 +115,7 @@ export class ServerSnapshot {
       index.byEmail.delete(normalizeEmail(previous.email));
     });
     this.keys.patch((keys) => {
-      for (const [keyId, key] of keys) if (key.owner === "member" && key.member_id === id) keys.delete(keyId);
+      for (const [keyId, key] of keys) if (revokedWithMember({ owner: key.owner, memberId: key.member_id }, id)) keys.delete(keyId);
     });
   }
 
