@@ -45,6 +45,8 @@ export interface ApiKey {
   scope: KeyScopeKind;
   domains: string[];
   created_at: string;
+  /** Member id of the person whose credential created the key. */
+  created_by: string | null;
   expires_at: string | null;
   last_used_at: string | null;
 }

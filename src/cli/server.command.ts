@@ -7,6 +7,7 @@ interface ServerFlags {
   dataDir: string;
   dev?: boolean;
   invitationTtl?: string;
+  idempotencyTtl?: string;
   rateLimit?: string;
   log: boolean;
 }
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option("--data-dir <dir>", "PGlite data directory (ignored when DATABASE_URL is set)", "./.postscale")
     .option("--dev", "keep emails in an outbox served at GET /_dev/mail")
     .option("--invitation-ttl <seconds>", "how long invitation links stay valid (default 7 days)")
+    .option("--idempotency-ttl <seconds>", "how long a response is replayed for a repeated Idempotency-Key (default 24 h)")
     .option("--rate-limit <n/window>", 'requests per credential per window, e.g. 600/1m, 6000/60s, or "off" (default 6000/1m)')
     .option("--no-log", "do not write request logs to stderr")
     .addHelpText(
@@ -44,6 +46,11 @@ export function register(program: Command): void {
       if (flags.invitationTtl !== undefined) {
         if (!/^\d{1,10}$/.test(flags.invitationTtl) || Number(flags.invitationTtl) < 1) throw configError(`--invitation-ttl must be a whole number of seconds >= 1, got "${flags.invitationTtl}"`);
         invitationTtlSeconds = Number(flags.invitationTtl);
+      }
+      let idempotencyTtlSeconds: number | undefined;
+      if (flags.idempotencyTtl !== undefined) {
+        if (!/^\d{1,10}$/.test(flags.idempotencyTtl) || Number(flags.idempotencyTtl) < 1) throw configError(`--idempotency-ttl must be a whole number of seconds >= 1, got "${flags.idempotencyTtl}"`);
+        idempotencyTtlSeconds = Number(flags.idempotencyTtl);
       }
       let rateLimit: ReturnType<typeof parseRateLimit> | undefined;
       if (flags.rateLimit !== undefined) {
@@ -61,6 +68,7 @@ export function register(program: Command): void {
         databaseUrl: process.env.DATABASE_URL || undefined,
         dev: flags.dev ?? false,
         invitationTtlSeconds,
+        idempotencyTtlSeconds,
         rateLimit,
         bootstrap,
         logger: flags.log,

@@ -1,7 +1,7 @@
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { PostscaleError, ValidationError } from "../errors";
-import { Principal, Violation, defaultKeyReach, nameProblem, organizationKeyPrincipal, resolveKeyScope } from "../policy";
+import { Principal, Violation, defaultKeyReach, nameProblem, resolveKeyScope } from "../policy";
 import { ApiKey as L1ApiKey } from "./generated/api-key";
 import { Domain, DomainRef, domainName } from "./domain";
 import { claimLogicalId, keyLogicalId } from "./ids";
@@ -45,10 +45,12 @@ export interface ApiKeyProps extends ApiKeyOptions {
 }
 
 /**
- * The credential that deploys the stack: an owner or admin key. Synth-time
- * checks ask the policy what this credential could create.
+ * The credential that deploys the stack: a person's own key (people manage
+ * people and keys; organization keys cannot). Synth-time checks ask the
+ * policy what the owner's key could create; the server refuses at apply
+ * what a deploying admin may not (keys of other admins).
  */
-const DEPLOYER: Principal = organizationKeyPrincipal({ owner: "organization", scope: "organization", domains: [] });
+const DEPLOYER: Principal = { role: "owner", memberId: "deployer", grants: {} };
 
 /**
  * A Postscale API key (`postscale_api_key`). Member-owned keys come from

@@ -1,34 +1,44 @@
 import { ALLOW, Decision, deny } from "./decision";
-import { Principal, effectiveAccess, isDomainScopedKey } from "./principal";
+import { Principal, effectiveAccess, isDomainScopedKey, isOrganizationKey } from "./principal";
 import { Access, Role, accessCovers, isManager } from "./roles";
 
 /**
  * Every action of the API, in two families: organization actions decided by
  * role, and domain actions decided by the principal's access to the domain.
+ *
+ * `domainKeys`: a domain-scoped key may do it. `organizationKeys`: an
+ * organization-owned key (a service credential, held by nobody) may do it.
+ * People manage people: organization keys never invite, change roles or
+ * grants, remove members, manage keys, or touch settings, billing or
+ * ownership; they do domain work and read.
  */
 export const ORGANIZATION_ACTIONS = {
-  "me.read": { roles: ["owner", "admin", "member"], domainKeys: true },
-  "organization.read": { roles: ["owner", "admin", "member"], domainKeys: true },
-  "organization.update": { roles: ["owner", "admin"], domainKeys: false },
-  "organization.delete": { roles: ["owner"], domainKeys: false },
-  "organization.transfer_ownership": { roles: ["owner"], domainKeys: false },
-  "billing.read": { roles: ["owner"], domainKeys: false },
-  "billing.update": { roles: ["owner"], domainKeys: false },
-  "team.list": { roles: ["owner", "admin"], domainKeys: false },
-  "team.read": { roles: ["owner", "admin"], domainKeys: false },
-  "team.invite": { roles: ["owner", "admin"], domainKeys: false },
-  "team.update": { roles: ["owner", "admin"], domainKeys: false },
-  "team.remove": { roles: ["owner", "admin"], domainKeys: false },
-  "team.resend_invitation": { roles: ["owner", "admin"], domainKeys: false },
-  "team.domain_access.read": { roles: ["owner", "admin"], domainKeys: false },
-  "team.domain_access.write": { roles: ["owner", "admin"], domainKeys: false },
-  "domain.list": { roles: ["owner", "admin", "member"], domainKeys: true },
-  "domain.create": { roles: ["owner", "admin"], domainKeys: false },
-  "api_key.list": { roles: ["owner", "admin", "member"], domainKeys: true },
-  "api_key.create": { roles: ["owner", "admin", "member"], domainKeys: true },
-  "api_key.manage_any": { roles: ["owner", "admin"], domainKeys: false },
-  "audit.read": { roles: ["owner", "admin"], domainKeys: false },
-} as const satisfies Record<string, { roles: readonly Role[]; domainKeys: boolean }>;
+  "me.read": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
+  "organization.read": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
+  "organization.update": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
+  "organization.delete": { roles: ["owner"], domainKeys: false, organizationKeys: false },
+  "organization.transfer_ownership": { roles: ["owner"], domainKeys: false, organizationKeys: false },
+  "billing.read": { roles: ["owner"], domainKeys: false, organizationKeys: false },
+  "billing.update": { roles: ["owner"], domainKeys: false, organizationKeys: false },
+  "team.list": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
+  "team.read": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
+  "team.invite": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
+  "team.update": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
+  "team.remove": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
+  "team.resend_invitation": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
+  "team.domain_access.read": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
+  "team.domain_access.write": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
+  "domain.list": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
+  "domain.create": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
+  /** Listing and reading keys: which ones, see `keyListFilter` and `decideKeyRead`. */
+  "api_key.list": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
+  "api_key.create": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: false },
+  /** Renaming, rescoping or revoking a key: whose, see `decideKeyChange`. */
+  "api_key.manage": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: false },
+  /** Seeing every key of the organization, not only one's own. */
+  "api_key.read_any": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
+  "audit.read": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
+} as const satisfies Record<string, { roles: readonly Role[]; domainKeys: boolean; organizationKeys: boolean }>;
 
 export type OrganizationAction = keyof typeof ORGANIZATION_ACTIONS;
 
@@ -66,6 +76,9 @@ export function decideOrganizationAction(principal: Principal, action: Organizat
   const rule = ORGANIZATION_ACTIONS[action];
   if (!(rule.roles as readonly Role[]).includes(principal.role)) {
     return deny(403, "role_not_allowed", `${who(principal)} may not ${action.replace(/[._]/g, " ")}: it needs the role ${rule.roles.join(" or ")}.`);
+  }
+  if (!rule.organizationKeys && isOrganizationKey(principal)) {
+    return deny(403, "organization_key_not_allowed", `An organization-owned API key may not ${action.replace(/[._]/g, " ")}: organization keys do domain work; people (the owner or an admin, with their own key or session) manage people, keys and settings.`);
   }
   if (!rule.domainKeys && isDomainScopedKey(principal)) {
     return deny(403, "key_scope_excludes_action", `A domain-scoped API key may not ${action.replace(/[._]/g, " ")}; use an organization-wide key or a session.`);

@@ -16,7 +16,10 @@ export type Rule =
   | "key_domain_unknown"
   | "no_writable_domains"
   | "transfer_target_invalid"
-  | "key_not_visible";
+  | "key_not_visible"
+  | "key_holder_outranks_caller"
+  | "organization_key_not_allowed"
+  | "key_name_taken";
 
 /** A refusal: the HTTP status the API answers with, the rule, and words for a person. */
 export interface Violation {

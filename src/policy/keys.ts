@@ -1,7 +1,7 @@
 import { ALLOW, Decision, Violation, deny } from "./decision";
 import { decideOrganizationAction } from "./actions";
-import { Principal, effectiveAccess, personAccess } from "./principal";
-import { Access, Role, isManager } from "./roles";
+import { Principal, effectiveAccess, isDomainScopedKey, isOrganizationKey, personAccess } from "./principal";
+import { Access, Role, isManager, outranks } from "./roles";
 
 /** The person who will own a member key. */
 export interface KeyHolder {
@@ -111,12 +111,13 @@ export function resolveKeyScope(
     return domains === null ? { allowed: true, scope: "organization", domains: [] } : { allowed: true, scope: "domains", domains };
   }
 
-  if (holder === null) {
+  // To someone who may not see other people's keys, another person's id
+  // reads exactly like an unknown one (no existence oracle).
+  if (holder === null || (holder.id !== actor.memberId && !decideOrganizationAction(actor, "api_key.read_any").allowed)) {
     return deny(422, "key_for_other_member", "member_id does not name a member of this organization.", "/member_id");
   }
-  if (actor.memberId !== holder.id && (!isManager(actor.role) || actor.key?.scope === "domains")) {
-    return deny(403, "key_for_other_member", "Members can only create keys for themselves.", "/member_id");
-  }
+  const reach = decideActForHolder(actor, holder);
+  if (!reach.allowed) return { ...reach, path: "/member_id" };
 
   if (defaultKeyReach("member", holder.role) === "organization") {
     if (domains === null) {
@@ -144,11 +145,59 @@ export function resolveKeyScope(
   return { allowed: true, scope: "domains", domains };
 }
 
-/** Viewing, renaming, rescoping or revoking a key: managers any key, members only their own (others are invisible). */
-export function decideKeyManagement(actor: Principal, key: { owner: "organization" | "member"; memberId: string | null }): Decision {
-  if (decideOrganizationAction(actor, "api_key.manage_any").allowed) return ALLOW;
-  if (key.owner === "member" && key.memberId !== null && key.memberId === actor.memberId) return ALLOW;
+/**
+ * No escalation through keys: a credential acts for a key's holder (creates,
+ * renames, rescopes or revokes a key they hold) only when the holder's reach
+ * is inside its own: the holder themselves, or someone of a lower role (the
+ * owner for anyone, an admin for members). A domain-scoped key acts only for
+ * its own holder.
+ */
+export function decideActForHolder(actor: Principal, holder: Pick<KeyHolder, "id" | "email" | "role">): Decision {
+  if (actor.memberId !== null && actor.memberId === holder.id) return ALLOW;
+  if (outranks(actor.role, holder.role) && !isDomainScopedKey(actor) && !isOrganizationKey(actor)) return ALLOW;
+  return deny(
+    403,
+    "key_holder_outranks_caller",
+    `${holder.email} is ${holder.role === "owner" ? "the owner" : `an ${holder.role}`}; only they${holder.role === "owner" ? "" : " or someone above them (the owner)"} can create, rename, rescope or revoke their keys.`,
+  );
+}
+
+/** Which keys a list shows the principal: all of the organization's, or only those it holds. */
+export function keysVisibleTo(actor: Principal): { all: true } | { all: false; heldBy: string | null } {
+  return decideOrganizationAction(actor, "api_key.list").allowed && decideOrganizationAction(actor, "api_key.read_any").allowed
+    ? { all: true }
+    : { all: false, heldBy: actor.memberId };
+}
+
+/** Seeing a key: those who may read any key see all; others only their own (the rest are invisible: 404). */
+export function decideKeyRead(actor: Principal, key: { owner: "organization" | "member"; memberId: string | null }): Decision {
+  const visible = keysVisibleTo(actor);
+  if (visible.all) return ALLOW;
+  if (key.owner === "member" && key.memberId !== null && key.memberId === visible.heldBy) return ALLOW;
   return deny(404, "key_not_visible", "API key not found.");
+}
+
+/**
+ * Renaming, rescoping or revoking a key. Invisible keys are 404; organization
+ * keys are managed by the owner and admins with an unscoped credential; a
+ * person's key by whoever may act for that person (`decideActForHolder`).
+ */
+export function decideKeyChange(
+  actor: Principal,
+  key: { owner: "organization" | "member"; memberId: string | null },
+  holder: Pick<KeyHolder, "id" | "email" | "role"> | null,
+): Decision {
+  const read = decideKeyRead(actor, key);
+  if (!read.allowed) return read;
+  const base = decideOrganizationAction(actor, "api_key.manage");
+  if (!base.allowed) return base;
+  if (key.owner === "organization" || holder === null) {
+    if (!isManager(actor.role) || isDomainScopedKey(actor)) {
+      return deny(403, "organization_key_requires_admin", "Only owners and admins (with an unscoped credential) can manage organization-owned keys.");
+    }
+    return ALLOW;
+  }
+  return decideActForHolder(actor, holder);
 }
 
 /**

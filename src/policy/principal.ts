@@ -67,9 +67,9 @@ export function visibleDomains(principal: Principal): string[] | null {
   return [...candidates].filter((d) => canSeeDomain(principal, d)).sort();
 }
 
-/** Domains the principal can write, from a list of all domain names. */
-export function writableDomains(principal: Principal, allDomains: readonly string[]): string[] {
-  return allDomains.filter((d) => effectiveAccess(principal, d) === "read_write").sort();
+/** True when the credential is an organization-owned key: a service credential that no person holds. */
+export function isOrganizationKey(principal: Principal): boolean {
+  return principal.memberId === null;
 }
 
 /** True when the credential is a key limited to some domains. */

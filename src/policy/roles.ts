@@ -30,6 +30,13 @@ export function isManager(role: Role): boolean {
   return role === "owner" || role === "admin";
 }
 
+const ROLE_RANK: Record<Role, number> = { owner: 2, admin: 1, member: 0 };
+
+/** Whether role `a` is strictly above role `b`: the owner above admins, admins above members. */
+export function outranks(a: Role, b: Role): boolean {
+  return ROLE_RANK[a] > ROLE_RANK[b];
+}
+
 /** Whether `held` is enough for an action that needs `needed`. */
 export function accessCovers(held: Access | undefined, needed: Access): boolean {
   if (held === undefined) return false;

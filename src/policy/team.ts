@@ -25,11 +25,6 @@ export function decideInvite(actor: Principal, role: unknown): Decision {
   return ALLOW;
 }
 
-/** Reading, resending to, or listing grants of a member: managers only, and admins leave the owner alone only for writes. */
-export function decideMemberRead(actor: Principal, action: OrganizationAction = "team.read"): Decision {
-  return decideOrganizationAction(actor, action);
-}
-
 /** Changing a member's role. */
 export function decideRoleChange(actor: Principal, target: TargetMember, newRole: unknown): Decision {
   const base = decideOrganizationAction(actor, "team.update");

@@ -8,9 +8,15 @@ export interface AnonymousActor {
   memberId: string | null;
   actor: string | null;
   credential: string;
+  /** For a key: its holder's member id, or "organization" for an organization-owned key. */
+  keyHolder?: string | null;
 }
 
-/** How a caller appears in the audit log: their email (or null for an org key) and the credential used. */
+/**
+ * How a caller appears in the audit log: the acting person (null for an
+ * organization key, which no person holds), the credential used and, for a
+ * key, whose it is.
+ */
 export function actorOf(caller: Caller): AnonymousActor {
   const cred = caller.credential;
   return {
@@ -18,6 +24,7 @@ export function actorOf(caller: Caller): AnonymousActor {
     memberId: caller.member?.id ?? null,
     actor: caller.member?.email ?? null,
     credential: cred.kind === "session" ? `session:${cred.id}` : `api_key:${cred.id}`,
+    keyHolder: cred.kind === "api_key" ? (cred.key.owner === "organization" ? "organization" : cred.key.member_id) : null,
   };
 }
 
@@ -32,7 +39,7 @@ export async function recordAudit(
 ): Promise<void> {
   const a = "principal" in who ? actorOf(who) : who;
   await tx.query(
-    "INSERT INTO audit_events (id, org_id, actor_member_id, actor, credential, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9::text::jsonb)",
-    [newId("evt"), a.orgId, a.memberId, a.actor, a.credential, action, target, before === undefined ? null : JSON.stringify(before), after === undefined ? null : JSON.stringify(after)],
+    "INSERT INTO audit_events (id, org_id, actor_member_id, actor, credential, key_holder, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb)",
+    [newId("evt"), a.orgId, a.memberId, a.actor, a.credential, a.keyHolder ?? null, action, target, before === undefined ? null : JSON.stringify(before), after === undefined ? null : JSON.stringify(after)],
   );
 }

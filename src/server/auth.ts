@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { Access, Principal, organizationKeyPrincipal } from "../policy";
-import type { Database } from "./db/adapter";
+import type { Database, Queryable } from "./db/adapter";
 import type { Caller } from "./context";
 import { HttpProblem } from "./problem";
 import { KEY_COLUMNS, KeyRow, MEMBER_COLUMNS, MemberRow } from "./records";
@@ -42,14 +42,25 @@ export class Authenticator {
   async authenticate(request: FastifyRequest): Promise<Caller> {
     const token = bearerToken(request);
     const hash = request.tokenHash ?? sha256(token);
-    const resolved = await this.resolve(token, hash);
-    if (!resolved) throw unauthenticated("The token is not valid (unknown, revoked, or its member was removed).");
-    if (resolved.expiresAt !== null && resolved.expiresAt <= Date.now()) {
-      throw unauthenticated(resolved.caller.credential.kind === "api_key" ? "The API key has expired." : "The session has expired; log in again.");
-    }
-    const cred = resolved.caller.credential;
-    if (cred.kind === "api_key") this.touch(cred.key);
-    return resolved.caller;
+    const caller = checked(await this.resolve(token, hash));
+    if (caller.credential.kind === "api_key") this.touch(caller.credential.key);
+    return caller;
+  }
+
+  /**
+   * The caller again, read inside a write's transaction (never from the
+   * cache), so the write is decided on the role, grants, key and session as
+   * they are after every write committed before it.
+   */
+  async reload(tx: Queryable, request: FastifyRequest): Promise<Caller> {
+    const token = bearerToken(request);
+    return checked(await this.load(tx, token, request.tokenHash ?? sha256(token)));
+  }
+
+  private load(q: Queryable, token: string, hash: string): Promise<Resolved | null> {
+    if (token.startsWith(API_KEY_PREFIX)) return this.loadKey(q, hash);
+    if (token.startsWith(SESSION_PREFIX)) return this.loadSession(q, hash);
+    return Promise.resolve(null);
   }
 
   private async resolve(token: string, hash: string): Promise<Resolved | null> {
@@ -58,7 +69,7 @@ export class Authenticator {
       const hit = this.cache.get(hash);
       if (hit && hit.generation === generation) return hit.value;
     }
-    const value = token.startsWith(API_KEY_PREFIX) ? await this.loadKey(hash) : token.startsWith(SESSION_PREFIX) ? await this.loadSession(hash) : null;
+    const value = await this.load(this.db, token, hash);
     if (this.db.exclusive) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(hash, { generation, value });
@@ -66,8 +77,8 @@ export class Authenticator {
     return value;
   }
 
-  private async loadKey(hash: string): Promise<Resolved | null> {
-    const [row] = await this.db.query<KeyLookupRow>(KEY_LOOKUP, [hash]);
+  private async loadKey(q: Queryable, hash: string): Promise<Resolved | null> {
+    const [row] = await q.query<KeyLookupRow>(KEY_LOOKUP, [hash]);
     if (!row) return null;
     const key: KeyRow = {
       id: row.id,
@@ -79,6 +90,7 @@ export class Authenticator {
       scope: row.scope,
       domains: row.domains ?? [],
       created_at: row.created_at,
+      created_by: row.created_by,
       expires_at: row.expires_at,
       last_used_at: row.last_used_at,
     };
@@ -103,8 +115,8 @@ export class Authenticator {
     return { caller: { orgId: key.org_id, principal, credential: { kind: "api_key", id: key.id, key }, member }, expiresAt };
   }
 
-  private async loadSession(hash: string): Promise<Resolved | null> {
-    const [row] = await this.db.query<SessionLookupRow>(SESSION_LOOKUP, [hash]);
+  private async loadSession(q: Queryable, hash: string): Promise<Resolved | null> {
+    const [row] = await q.query<SessionLookupRow>(SESSION_LOOKUP, [hash]);
     if (!row || !row.joined_at) return null;
     const { session_id, session_expires_at, grants, ...member } = row;
     const principal: Principal = { role: member.role, memberId: member.id, email: member.email, grants: grants ?? {} };
@@ -122,6 +134,15 @@ export class Authenticator {
     key.last_used_at = new Date(now);
     this.db.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1", [key.id]).catch(() => undefined);
   }
+}
+
+/** A resolved credential that is still valid, or a 401 problem. */
+function checked(resolved: Resolved | null): Caller {
+  if (!resolved) throw unauthenticated("The token is not valid (unknown, revoked, or its member was removed).");
+  if (resolved.expiresAt !== null && resolved.expiresAt <= Date.now()) {
+    throw unauthenticated(resolved.caller.credential.kind === "api_key" ? "The API key has expired." : "The session has expired; log in again.");
+  }
+  return resolved.caller;
 }
 
 function unauthenticated(detail: string): HttpProblem {

@@ -61,7 +61,7 @@ export async function bootstrap(db: Database, spec: BootstrapSpec): Promise<stri
     }
     const keyId = newId("key");
     await tx.query(
-      "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, owner, member_id, scope, domains) VALUES ($1, $2, 'bootstrap', $3, $4, 'member', $5, 'organization', '{}')",
+      "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, owner, member_id, scope, domains, created_by) VALUES ($1, $2, 'bootstrap', $3, $4, 'member', $5, 'organization', '{}', $5)",
       [keyId, orgId, secret.slice(0, KEY_PREFIX_LENGTH), sha256(secret), ownerId],
     );
     await recordAudit(tx, { orgId, memberId: null, actor: null, credential: "bootstrap" }, "organization.bootstrap", `organization:${orgId}`, null, {

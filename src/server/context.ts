@@ -8,7 +8,11 @@ export interface AppConfig {
   /** Keep mail in the dev outbox and serve GET /_dev/mail. */
   dev: boolean;
   invitationTtlSeconds: number;
+  /** How long a stored Idempotency-Key response is replayed. */
+  idempotencyTtlSeconds?: number;
   rateLimit: { max: number; windowMs: number } | false;
+  /** Failed logins per target email per window (then 429 for that email); default 10 per 15 min, false: off. */
+  loginFailureLimit?: { max: number; windowMs: number } | false;
 }
 
 /** What {@link buildApp} needs: the database, settings and the outbox. */
@@ -49,7 +53,7 @@ declare module "fastify" {
     caller?: Caller;
     /** SHA-256 of the bearer token, computed once per request. */
     tokenHash?: string;
-    idempotency?: { scope: string; key: string };
+    idempotency?: import("./idempotency").IdempotencyClaim;
   }
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface FastifyContextConfig extends RouteAuthConfig {}

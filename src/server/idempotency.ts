@@ -1,12 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Database } from "./db/adapter";
-import { HttpProblem, conflict, invalid } from "./problem";
-import { sha256 } from "./security";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { Queryable } from "./db/adapter";
+import { HttpProblem, invalid } from "./problem";
 
 const HEADER = "idempotency-key";
 const MAX_KEY_LENGTH = 255;
+export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-/** JSON with sorted keys, so the same body hashes the same whatever its key order. */
+/** JSON with sorted keys, so the same body fingerprints the same whatever its key order. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
@@ -19,63 +20,90 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * `Idempotency-Key` on POST: the first request with a key claims it (a row
- * with no response yet), its response is stored when sent, and a repeat
- * with the same body from the same credential gets that response back
- * without running the handler. A different body is a 422; a repeat while
- * the first is still running is a 409. 5xx responses release the key.
+ * What the server keeps of an `Idempotency-Key`: nothing readable. A key
+ * derived from the client's Idempotency-Key and the credential seals the
+ * stored response (which may hold a new key's secret) and keys the hashes
+ * of the lookup and of the request, so the store alone reveals neither.
  */
-export function registerIdempotency(app: FastifyInstance, db: Database): void {
-  app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== "POST") return;
+export interface IdempotencyClaim {
+  lookup: string;
+  fingerprint: string;
+  sealKey: Buffer;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+function claimFor(request: FastifyRequest, key: string): IdempotencyClaim {
+  const cred = request.caller!.credential;
+  const sealKey = Buffer.from(hkdfSync("sha256", key, `${cred.kind}:${cred.id}`, "postscale idempotency v1", 32));
+  const mac = (text: string) => createHmac("sha256", sealKey).update(text).digest("hex");
+  return { sealKey, lookup: mac("lookup"), fingerprint: mac(`${request.method} ${request.url}\n${canonicalJson(request.body)}`) };
+}
+
+function seal(key: Buffer, plain: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const data = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), data]).toString("base64");
+}
+
+function unseal(key: Buffer, sealed: string): string {
+  const raw = Buffer.from(sealed, "base64");
+  const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+}
+
+/**
+ * Reads `Idempotency-Key` on authenticated POSTs. The record itself is read
+ * and written by the write's own transaction (see `Writer`), so the claim,
+ * the work and the stored response commit together: a crash leaves either
+ * nothing (the retry runs the request) or the finished record (the retry
+ * gets the response), never a claim stuck "in progress". Unauthenticated
+ * routes (login, accept, verify-email) keep nothing: a token they hand out
+ * is never replayed to another caller.
+ */
+export function registerIdempotency(app: FastifyInstance): void {
+  app.addHook("preHandler", async (request: FastifyRequest) => {
+    if (request.method !== "POST" || !request.caller) return;
     const key = request.headers[HEADER];
     if (key === undefined) return;
-    if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-      throw invalid([{ path: "/headers/idempotency-key", message: `must be one header of 1 to ${MAX_KEY_LENGTH} characters` }]);
+    if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key)) {
+      throw invalid([{ path: "/headers/idempotency-key", message: `must be one header of 1 to ${MAX_KEY_LENGTH} printable characters` }]);
     }
-    const cred = request.caller?.credential;
-    const scope = cred ? `${cred.kind}:${cred.id}` : "anonymous";
-    const hash = sha256(`${request.method} ${request.url}\n${canonicalJson(request.body)}`);
-    const claimed = await db.query(
-      "INSERT INTO idempotency_keys (scope, key, org_id, request_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING key",
-      [scope, key, request.caller?.orgId ?? null, hash],
-    );
-    if (claimed.length > 0) {
-      request.idempotency = { scope, key };
-      return;
-    }
-    const [row] = await db.query<{ request_hash: string; status: number | null; content_type: string | null; body: string | null }>(
-      "SELECT request_hash, status, content_type, body FROM idempotency_keys WHERE scope = $1 AND key = $2",
-      [scope, key],
-    );
-    if (!row) throw conflict("This Idempotency-Key was just released; retry the request.");
-    if (row.request_hash !== hash) {
-      throw new HttpProblem(422, "This Idempotency-Key was already used with a different request; use a new key for a new request.", {
-        errors: [{ path: "/headers/idempotency-key", message: "was already used with a different method, path or body" }],
-      });
-    }
-    if (row.status === null) throw conflict("A request with this Idempotency-Key is still being processed; retry shortly.");
-    reply.code(row.status).header("idempotent-replayed", "true");
-    if (row.content_type) reply.header("content-type", row.content_type);
-    return reply.send(row.body ?? undefined);
+    request.idempotency = claimFor(request, key);
   });
+}
 
-  app.addHook("onSend", async (request, reply, payload) => {
-    const claim = request.idempotency;
-    if (!claim) return payload;
-    request.idempotency = undefined;
-    if (reply.statusCode >= 500) {
-      await db.query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2", [claim.scope, claim.key]);
-    } else {
-      const contentType = reply.getHeader("content-type");
-      await db.query("UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5 WHERE scope = $1 AND key = $2", [
-        claim.scope,
-        claim.key,
-        reply.statusCode,
-        typeof contentType === "string" ? contentType : null,
-        typeof payload === "string" ? payload : null,
-      ]);
-    }
-    return payload;
-  });
+/** The stored response for this claim, or null; a different request under the same key is a 422. */
+export async function findResponse(tx: Queryable, claim: IdempotencyClaim): Promise<StoredResponse | null> {
+  const [row] = await tx.query<{ fingerprint: string; status: number; sealed_body: string | null }>(
+    "SELECT fingerprint, status, sealed_body FROM idempotency_records WHERE lookup = $1 AND expires_at > now()",
+    [claim.lookup],
+  );
+  if (!row) return null;
+  if (row.fingerprint !== claim.fingerprint) {
+    throw new HttpProblem(422, "This Idempotency-Key was already used with a different request; use a new key for a new request.", {
+      errors: [{ path: "/headers/idempotency-key", message: "was already used with a different method, path or body" }],
+    });
+  }
+  return { status: Number(row.status), body: row.sealed_body === null ? undefined : JSON.parse(unseal(claim.sealKey, row.sealed_body)) };
+}
+
+/** Keeps the response of a write under its claim, in the write's transaction, until `ttlSeconds` from now. */
+export async function storeResponse(tx: Queryable, claim: IdempotencyClaim, orgId: string, response: StoredResponse, ttlSeconds: number): Promise<void> {
+  const sealed = response.body === undefined ? null : seal(claim.sealKey, JSON.stringify(response.body));
+  await tx.query(
+    `INSERT INTO idempotency_records (lookup, org_id, fingerprint, status, sealed_body, expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))
+     ON CONFLICT (lookup) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, sealed_body = EXCLUDED.sealed_body, created_at = now(), expires_at = EXCLUDED.expires_at`,
+    [claim.lookup, orgId, claim.fingerprint, response.status, sealed, ttlSeconds],
+  );
+}
+
+/** Drops expired records. */
+export async function purgeExpired(q: Queryable): Promise<void> {
+  await q.query("DELETE FROM idempotency_records WHERE expires_at <= now()");
 }

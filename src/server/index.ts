@@ -8,6 +8,7 @@ import { buildApp as buildFastifyApp } from "./app";
 import { BootstrapSpec, bootstrap, bootstrapFromEnv as readBootstrapEnv } from "./bootstrap";
 import type { AppDeps } from "./context";
 import { StartupError, openDatabase } from "./db/open";
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS } from "./idempotency";
 
 export type { AppDeps, AppConfig } from "./context";
 export type { Database, Queryable } from "./db/adapter";
@@ -33,10 +34,14 @@ export interface ServerOptions {
   dev?: boolean;
   /** @default 604800 (7 days) */
   invitationTtlSeconds?: number;
+  /** How long a stored Idempotency-Key response is replayed. @default 86400 (24 h) */
+  idempotencyTtlSeconds?: number;
   /** Bootstraps the first organization when the database has none. */
   bootstrap?: BootstrapSpec;
   /** Per credential (per IP when unauthenticated). @default 6000 per minute */
   rateLimit?: { max: number; windowMs: number } | false;
+  /** Failed logins per target email, whatever the client address. @default 10 per 15 minutes */
+  loginFailureLimit?: { max: number; windowMs: number } | false;
   /** JSON request logs on stderr. @default false */
   logger?: boolean;
 }
@@ -72,7 +77,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       config: {
         dev: options.dev ?? false,
         invitationTtlSeconds: options.invitationTtlSeconds ?? DEFAULT_INVITATION_TTL_SECONDS,
+        idempotencyTtlSeconds: options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS,
         rateLimit: options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit,
+        loginFailureLimit: options.loginFailureLimit,
       },
     });
     const host = options.host ?? DEFAULT_HOST;

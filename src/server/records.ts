@@ -59,11 +59,12 @@ export interface KeyRow {
   scope: "organization" | "domains";
   domains: string[];
   created_at: Date;
+  created_by: string | null;
   expires_at: Date | null;
   last_used_at: Date | null;
 }
 
-export const KEY_COLUMNS = "k.id, k.org_id, k.name, k.prefix, k.owner, k.member_id, k.scope, k.domains, k.created_at, k.expires_at, k.last_used_at";
+export const KEY_COLUMNS = "k.id, k.org_id, k.name, k.prefix, k.owner, k.member_id, k.scope, k.domains, k.created_at, k.created_by, k.expires_at, k.last_used_at";
 
 export function toApiKey(row: KeyRow): ApiKey {
   return {
@@ -75,6 +76,7 @@ export function toApiKey(row: KeyRow): ApiKey {
     scope: row.scope,
     domains: [...(row.domains ?? [])].sort(),
     created_at: iso(row.created_at)!,
+    created_by: row.created_by ?? null,
     expires_at: iso(row.expires_at),
     last_used_at: iso(row.last_used_at),
   };

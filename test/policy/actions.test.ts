@@ -35,7 +35,8 @@ const ORG_MATRIX: Record<OrganizationAction, Record<Role, boolean>> = {
   "domain.create": { owner: true, admin: true, member: false },
   "api_key.list": { owner: true, admin: true, member: true },
   "api_key.create": { owner: true, admin: true, member: true },
-  "api_key.manage_any": { owner: true, admin: true, member: false },
+  "api_key.manage": { owner: true, admin: true, member: true },
+  "api_key.read_any": { owner: true, admin: true, member: false },
   "audit.read": { owner: true, admin: true, member: false },
 };
 
@@ -56,11 +57,39 @@ describe("organization actions", () => {
     }
   });
 
-  it("organization keys act as an admin, never as the owner", () => {
+  // People manage people: what an organization-owned key may do, written out from API.md's "Keys and people".
+  const ORGANIZATION_KEY: Record<OrganizationAction, boolean> = {
+    "me.read": true,
+    "organization.read": true,
+    "organization.update": false,
+    "organization.delete": false,
+    "organization.transfer_ownership": false,
+    "billing.read": false,
+    "billing.update": false,
+    "team.list": true,
+    "team.read": true,
+    "team.invite": false,
+    "team.update": false,
+    "team.remove": false,
+    "team.resend_invitation": false,
+    "team.domain_access.read": true,
+    "team.domain_access.write": false,
+    "domain.list": true,
+    "domain.create": true,
+    "api_key.list": true,
+    "api_key.create": false,
+    "api_key.manage": false,
+    "api_key.read_any": true,
+    "audit.read": true,
+  };
+  it.each(Object.entries(ORGANIZATION_KEY) as [OrganizationAction, boolean][])("organization key: %s → %s", (action, allowed) => {
     const key = organizationKeyPrincipal({ owner: "organization", scope: "organization", domains: [] });
-    expect(decideOrganizationAction(key, "team.invite").allowed).toBe(true);
-    expect(decideOrganizationAction(key, "billing.read").allowed).toBe(false);
-    expect(decideOrganizationAction(key, "organization.delete").allowed).toBe(false);
+    const d = decideOrganizationAction(key, action);
+    expect(d.allowed).toBe(allowed);
+    if (!d.allowed) expect(d).toMatchObject({ status: 403 });
+    if (!d.allowed && action !== "billing.read" && action !== "billing.update" && action !== "organization.delete" && action !== "organization.transfer_ownership") {
+      expect(d).toMatchObject({ rule: "organization_key_not_allowed" });
+    }
   });
 
   it("domain-scoped keys cannot manage the organization even for an admin", () => {

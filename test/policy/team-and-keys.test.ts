@@ -9,7 +9,8 @@ import {
   checkHolderDomains,
   decideGrantChange,
   decideInvite,
-  decideKeyManagement,
+  decideKeyChange,
+  decideKeyRead,
   decideRemove,
   decideRoleChange,
   decideTransferOwnership,
@@ -132,7 +133,7 @@ describe("key scoping", () => {
   it("members cannot create organization keys or keys for others", () => {
     expect(resolveKeyScope(devActor, { owner: "organization" }, null, ALL)).toMatchObject({ status: 403, rule: "organization_key_requires_admin" });
     const other: KeyHolder = { ...dev, id: "other", email: "other@example.com" };
-    expect(resolveKeyScope(devActor, { owner: "member", memberId: "other" }, other, ALL)).toMatchObject({ status: 403, rule: "key_for_other_member" });
+    expect(resolveKeyScope(devActor, { owner: "member", memberId: "other" }, other, ALL)).toMatchObject({ status: 422, rule: "key_for_other_member", path: "/member_id" });
   });
 
   it("admins create organization-wide or domain-scoped organization keys, never with a member", () => {
@@ -166,11 +167,46 @@ describe("key scoping", () => {
     expect(v[1].message).toContain("has no access to prod.example.com");
   });
 
-  it("members manage only their own keys; others are invisible", () => {
-    expect(decideKeyManagement(devActor, { owner: "member", memberId: "dev" }).allowed).toBe(true);
-    expect(decideKeyManagement(devActor, { owner: "member", memberId: "other" })).toMatchObject({ status: 404 });
-    expect(decideKeyManagement(devActor, { owner: "organization", memberId: null })).toMatchObject({ status: 404 });
-    expect(decideKeyManagement(actor("admin"), { owner: "member", memberId: "dev" }).allowed).toBe(true);
+  it("members see and manage only their own keys; others are invisible", () => {
+    expect(decideKeyRead(devActor, { owner: "member", memberId: "dev" }).allowed).toBe(true);
+    expect(decideKeyRead(devActor, { owner: "member", memberId: "other" })).toMatchObject({ status: 404 });
+    expect(decideKeyRead(devActor, { owner: "organization", memberId: null })).toMatchObject({ status: 404 });
+    expect(decideKeyChange(devActor, { owner: "member", memberId: "dev" }, dev).allowed).toBe(true);
+    expect(decideKeyChange(devActor, { owner: "member", memberId: "other" }, { id: "other", email: "o@example.com", role: "member" })).toMatchObject({ status: 404 });
+  });
+
+  // Rule 1 of "Keys and people": act for a holder only when their reach is inside yours.
+  it.each([
+    // actor, holder role, same person, allowed
+    ["owner", "owner", true, true],
+    ["owner", "admin", false, true],
+    ["owner", "member", false, true],
+    ["admin", "owner", false, false],
+    ["admin", "admin", false, false],
+    ["admin", "admin", true, true],
+    ["admin", "member", false, true],
+  ] as const)("%s acting on a key held by a %s (self: %s) → %s", (who, holderRole, self, allowed) => {
+    const a = actor(who);
+    const holder = { id: self ? a.memberId! : `${holderRole}-h`, email: `${holderRole}-h@example.com`, role: holderRole as Role, grants: { "app.example.com": "read_write" as const } };
+    const change = decideKeyChange(a, { owner: "member", memberId: holder.id }, holder);
+    const create = resolveKeyScope(a, { owner: "member", memberId: holder.id, domains: ["app.example.com"] }, holder, ALL);
+    for (const d of [change, create]) {
+      expect(d.allowed).toBe(allowed);
+      if (!d.allowed) expect(d).toMatchObject({ status: 403, rule: "key_holder_outranks_caller" });
+    }
+  });
+
+  it("an organization key creates and manages no key", () => {
+    const key: Principal = { role: "admin", memberId: null, grants: {}, key: { owner: "organization", scope: "organization", domains: [] } };
+    expect(resolveKeyScope(key, { owner: "organization" }, null, ALL)).toMatchObject({ status: 403, rule: "organization_key_not_allowed" });
+    expect(resolveKeyScope(key, { owner: "member", memberId: "dev" }, dev, ALL)).toMatchObject({ status: 403, rule: "organization_key_not_allowed" });
+    expect(decideKeyChange(key, { owner: "member", memberId: "dev" }, dev)).toMatchObject({ status: 403, rule: "organization_key_not_allowed" });
+    expect(decideKeyChange(key, { owner: "organization", memberId: null }, null)).toMatchObject({ status: 403, rule: "organization_key_not_allowed" });
+  });
+
+  it("a member naming another member's id gets the answer of an unknown id", () => {
+    const other: KeyHolder = { id: "other", email: "other@example.com", role: "member", grants: { "app.example.com": "read_write" } };
+    expect(resolveKeyScope(devActor, { owner: "member", memberId: "other" }, other, ALL)).toEqual(resolveKeyScope(devActor, { owner: "member", memberId: "nobody" }, null, ALL));
   });
 
   it("offboarding revokes the keys a person holds, never organization keys", () => {

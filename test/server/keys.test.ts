@@ -90,7 +90,7 @@ describe.each(BACKENDS)("API keys on %s", (backend) => {
       ["a read/write and a read-only domain", () => ({ name: "k", owner: "member", domains: [APP, STAGING] }), 403],
       ["an organization-owned key", () => ({ name: "k", owner: "organization" }), 403],
       ["an organization-owned key for their domain", () => ({ name: "k", owner: "organization", domains: [APP] }), 403],
-      ["a key for another member", () => ({ name: "k", owner: "member", member_id: other.id, domains: [APP] }), 403],
+      ["a key for another member", () => ({ name: "k", owner: "member", member_id: other.id, domains: [APP] }), 422],
     ] as const)("%s → refused", async (_label, body, status) => {
       const before = await keyIds(server().owner);
       expectProblem(await member.api.post("/v1/api-keys", body()), status);

@@ -154,6 +154,42 @@ CREATE TABLE idempotency_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: "keys and people",
+    sql: `
+-- Who made each key; kept when that person leaves (a pipeline's keys outlive its operator).
+ALTER TABLE api_keys ADD COLUMN created_by text;
+UPDATE api_keys SET created_by = member_id WHERE owner = 'member';
+
+-- Key names are unique per holder, and per organization among organization keys,
+-- so a create repeated after a lost reply is a conflict, never a second key.
+UPDATE api_keys k SET name = left(k.name, 60) || ' (' || k.id || ')'
+  WHERE EXISTS (SELECT 1 FROM api_keys o WHERE o.org_id = k.org_id AND o.name = k.name AND o.owner = k.owner
+    AND o.member_id IS NOT DISTINCT FROM k.member_id AND o.id < k.id);
+CREATE UNIQUE INDEX api_keys_name_per_holder ON api_keys (org_id, member_id, name) WHERE owner = 'member';
+CREATE UNIQUE INDEX api_keys_name_per_organization ON api_keys (org_id, name) WHERE owner = 'organization';
+CREATE INDEX api_keys_created_by ON api_keys (org_id, created_by);
+
+-- Audit: the credential's holder beside the acting person.
+ALTER TABLE audit_events ADD COLUMN key_holder text;
+
+-- Idempotency records hold no readable response: the lookup key and the
+-- request fingerprint are keyed hashes and the body is sealed with a key
+-- derived from the client's Idempotency-Key. They expire.
+DROP TABLE idempotency_keys;
+CREATE TABLE idempotency_records (
+  lookup text PRIMARY KEY,
+  org_id text NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+  fingerprint text NOT NULL,
+  status integer NOT NULL,
+  sealed_body text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX idempotency_records_expiry ON idempotency_records (expires_at);
+`,
+  },
 ];
 
 /**

@@ -6,7 +6,7 @@ import { isUniqueViolation } from "../db/adapter";
 import { conflict, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
 import { iso } from "../records";
-import { dateTime, domainParams, emailSchema, idSchema, listQuery, noContent, object, page, record, responses } from "../schemas";
+import { UNIQUE_IGNORING_CASE, aliasParams, dateTime, domainParams, emailSchema, listQuery, noContent, object, page, record, responses } from "../schemas";
 import { newId } from "../security";
 import { authorizeDomain } from "./domain-guard";
 
@@ -20,8 +20,7 @@ interface AliasRow {
 
 const aliasSchema = record({ id: { type: "string" }, address: { type: "string" }, email: { type: "string" }, forward_to: { type: "array", items: { type: "string" } }, created_at: dateTime, updated_at: dateTime });
 const addressSchema = { type: "string", minLength: 1, maxLength: 64, pattern: "^[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9])?$", description: "Local part, lower case" } as const;
-const forwardSchema = { type: "array", minItems: 1, maxItems: 20, uniqueItems: true, items: emailSchema } as const;
-const aliasParams = object({ domain: domainParams.properties.domain, id: idSchema }, ["domain", "id"]);
+const forwardSchema = { type: "array", minItems: 1, maxItems: 20, [UNIQUE_IGNORING_CASE]: true, items: emailSchema } as const;
 
 function toAlias(row: AliasRow, domain: string) {
   return { id: row.id, address: row.address, email: `${row.address}@${domain}`, forward_to: row.forward_to, created_at: iso(row.created_at)!, updated_at: iso(row.updated_at)! };
@@ -48,8 +47,7 @@ export function registerAliasRoutes(app: FastifyInstance, services: Services): v
     "/v1/domains/:domain/aliases",
     { schema: { summary: "Create an alias (read_write)", params: domainParams, body: object({ address: addressSchema, forward_to: forwardSchema }, ["address", "forward_to"]), response: responses({ 201: aliasSchema }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
-      const alias = await db.transaction(async (tx) => {
+      return services.writer.run(request, reply, 201, async ({ tx, caller }) => {
         const d = await authorizeDomain(tx, caller, request.params.domain, "domain.aliases.write");
         let row: AliasRow;
         try {
@@ -67,7 +65,6 @@ export function registerAliasRoutes(app: FastifyInstance, services: Services): v
         await recordAudit(tx, caller, "domain.alias.create", `domain:${d.name}/alias:${row.id}`, null, alias);
         return alias;
       });
-      return reply.code(201).send(alias);
     },
   );
 
@@ -87,9 +84,8 @@ export function registerAliasRoutes(app: FastifyInstance, services: Services): v
     {
       schema: { summary: "Change an alias (read_write)", params: aliasParams, body: object({ address: addressSchema, forward_to: forwardSchema }, [], { minProperties: 1 }), response: responses({ 200: aliasSchema }) },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const d = await authorizeDomain(tx, caller, request.params.domain, "domain.aliases.write");
         const [before] = await tx.query<AliasRow>("SELECT * FROM aliases WHERE domain_id = $1 AND id = $2 FOR UPDATE", [d.id, request.params.id]);
         if (!before) throw notFound(`Alias "${request.params.id}"`);
@@ -115,14 +111,13 @@ export function registerAliasRoutes(app: FastifyInstance, services: Services): v
     "/v1/domains/:domain/aliases/:id",
     { schema: { summary: "Delete an alias (read_write)", params: aliasParams, response: responses({ 204: noContent }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
-      await db.transaction(async (tx) => {
+      await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
         const d = await authorizeDomain(tx, caller, request.params.domain, "domain.aliases.write");
         const [row] = await tx.query<AliasRow>("DELETE FROM aliases WHERE domain_id = $1 AND id = $2 RETURNING *", [d.id, request.params.id]);
         if (!row) throw notFound(`Alias "${request.params.id}"`);
         await recordAudit(tx, caller, "domain.alias.delete", `domain:${d.name}/alias:${row.id}`, toAlias(row, d.name), null);
       });
-      return reply.code(204).send();
+      return reply.send();
     },
   );
 }

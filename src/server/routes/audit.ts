@@ -11,6 +11,7 @@ interface EventRow {
   actor: string | null;
   actor_member_id: string | null;
   credential: string;
+  key_holder: string | null;
   action: string;
   target: string | null;
   before: unknown;
@@ -23,6 +24,7 @@ const eventSchema = record({
   actor: { type: ["string", "null"], description: "Email of the person, null for an organization key" },
   actor_member_id: { type: ["string", "null"] },
   credential: { type: "string", description: "session:<id>, api_key:<id>, password, invitation_token or verify_email_token" },
+  key_holder: { type: ["string", "null"], description: 'For a key: the member id of its holder, or "organization" for an organization-owned key' },
   action: { type: "string" },
   target: { type: ["string", "null"] },
   before: {},
@@ -40,7 +42,7 @@ export function registerAuditRoutes(app: FastifyInstance, services: Services): v
       const after = decodeCursor(request.query.cursor);
       if (after !== null && !/^\d{1,18}$/.test(after)) return { data: [], next_cursor: null };
       const rows = await db.query<EventRow>(
-        "SELECT seq::text AS cursor_seq, id, actor, actor_member_id, credential, action, target, before, after, time FROM audit_events WHERE org_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint) ORDER BY seq DESC LIMIT $3",
+        "SELECT seq::text AS cursor_seq, id, actor, actor_member_id, credential, key_holder, action, target, before, after, time FROM audit_events WHERE org_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint) ORDER BY seq DESC LIMIT $3",
         [orgId, after, request.query.limit + 1],
       );
       return toPage(rows, request.query.limit, (r) => r.cursor_seq, (r) => ({
@@ -48,6 +50,7 @@ export function registerAuditRoutes(app: FastifyInstance, services: Services): v
         actor: r.actor,
         actor_member_id: r.actor_member_id,
         credential: r.credential,
+        key_holder: r.key_holder,
         action: r.action,
         target: r.target,
         before: r.before,

@@ -105,9 +105,8 @@ export function registerDomainResourceRoutes(app: FastifyInstance, services: Ser
   app.post<DomainParams>(
     "/v1/domains/:domain/verify",
     { config: { emptyBody: true }, schema: { summary: "Check DNS and mark the domain verified (read_write)", params: domainParams, body: object({}), response: responses({ 200: domainSchema }) } },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const before = await authorizeDomain(tx, caller, request.params.domain, "domain.verify", { lock: true });
         const [row] = await tx.query<DomainRow>(
           "UPDATE domains SET status = 'verified', verified_at = COALESCE(verified_at, now()), updated_at = now() WHERE id = $1 RETURNING *",
@@ -127,10 +126,9 @@ export function registerDomainResourceRoutes(app: FastifyInstance, services: Ser
   app.post<DomainParams>(
     "/v1/domains/:domain/dkim/rotate",
     { config: { emptyBody: true }, schema: { summary: "Rotate to a new DKIM selector and key (read_write)", params: domainParams, body: object({}), response: responses({ 200: dkimSchema }) } },
-    async (request) => {
-      const caller = callerOf(request);
+    async (request, reply) => {
       const key = newDkimKey();
-      return db.transaction(async (tx) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const before = await authorizeDomain(tx, caller, request.params.domain, "domain.dkim.rotate", { lock: true });
         const [row] = await tx.query<DomainRow>(
           "UPDATE domains SET dkim_selector = $2, dkim_public_key = $3, dkim_created_at = now(), updated_at = now() WHERE id = $1 RETURNING *",
@@ -178,9 +176,8 @@ export function registerDomainResourceRoutes(app: FastifyInstance, services: Ser
         response: responses({ 200: warmingSchema }),
       },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const row = await authorizeDomain(tx, caller, request.params.domain, "domain.warming.act", { lock: true });
         const before = warmingOf(row);
         let status = before.status;

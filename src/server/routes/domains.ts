@@ -37,9 +37,8 @@ export function registerDomainRoutes(app: FastifyInstance, services: Services): 
     "/v1/domains",
     { config: { orgAction: "domain.create" }, schema: { summary: "Add a domain (owner, admin)", body: object({ name: domainNameSchema }, ["name"]), response: responses({ 201: domainSchema }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
       const dkim = newDkimKey();
-      const domain = await db.transaction(async (tx) => {
+      return services.writer.run(request, reply, 201, async ({ tx, caller }) => {
         let row: DomainRow;
         try {
           [row] = await tx.query<DomainRow>("INSERT INTO domains (id, org_id, name, dkim_selector, dkim_public_key) VALUES ($1, $2, $3, $4, $5) RETURNING *", [
@@ -57,7 +56,6 @@ export function registerDomainRoutes(app: FastifyInstance, services: Services): 
         await recordAudit(tx, caller, "domain.create", `domain:${row.name}`, null, domain);
         return domain;
       });
-      return reply.code(201).send(domain);
     },
   );
 
@@ -82,10 +80,9 @@ export function registerDomainRoutes(app: FastifyInstance, services: Services): 
         response: responses({ 200: domainSchema }),
       },
     },
-    async (request) => {
-      const caller = callerOf(request);
+    async (request, reply) => {
       const b = request.body;
-      return db.transaction(async (tx) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const before = await authorizeDomain(tx, caller, request.params.domain, "domain.update", { lock: true });
         const [row] = await tx.query<DomainRow>(
           "UPDATE domains SET open_tracking = COALESCE($2, open_tracking), click_tracking = COALESCE($3, click_tracking), tls_policy = COALESCE($4, tls_policy), updated_at = now() WHERE id = $1 RETURNING *",
@@ -103,15 +100,14 @@ export function registerDomainRoutes(app: FastifyInstance, services: Services): 
     "/v1/domains/:domain",
     { schema: { summary: "Delete a domain (owner, admin): also deletes grants on it and removes it from key scopes", params: domainParams, response: responses({ 204: noContent }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
-      await db.transaction(async (tx) => {
+      await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
         const row = await authorizeDomain(tx, caller, request.params.domain, "domain.delete", { lock: true });
         const keys = await tx.query<{ id: string }>("UPDATE api_keys SET domains = array_remove(domains, $2) WHERE org_id = $1 AND $2 = ANY(domains) RETURNING id", [caller.orgId, row.name]);
         // Grants, aliases and inbound rules go by ON DELETE CASCADE.
         await tx.query("DELETE FROM domains WHERE id = $1", [row.id]);
         await recordAudit(tx, caller, "domain.delete", `domain:${row.name}`, { ...toDomain(row, "read_write"), rescoped_api_keys: keys.map((k) => k.id) }, null);
       });
-      return reply.code(204).send();
+      return reply.send();
     },
   );
 }

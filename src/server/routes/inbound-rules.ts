@@ -6,7 +6,7 @@ import { callerOf } from "../context";
 import { invalid, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
 import { iso } from "../records";
-import { dateTime, domainParams, idSchema, listQuery, noContent, object, page, record, responses } from "../schemas";
+import { NOT_BLANK, dateTime, domainParams, listQuery, noContent, object, page, record, responses, ruleParams } from "../schemas";
 import { newId } from "../security";
 import { authorizeDomain } from "./domain-guard";
 
@@ -39,12 +39,11 @@ const ruleSchema = record({
   updated_at: dateTime,
 });
 const inputProps = {
-  match: { type: "string", minLength: 1, maxLength: 200, description: 'Recipient pattern: "*", "support", "billing-*"' },
+  match: { type: "string", minLength: 1, maxLength: 200, pattern: NOT_BLANK, description: 'Recipient pattern: "*", "support", "billing-*"' },
   action: { type: "string", enum: ["forward", "webhook", "drop"] },
   destination: { type: ["string", "null"], maxLength: 2048, description: "An email (forward) or an https URL (webhook); null for drop" },
   priority: { type: "integer", minimum: 0, maximum: 10000 },
 };
-const ruleParams = object({ domain: domainParams.properties.domain, id: idSchema }, ["domain", "id"]);
 
 function toRule(row: RuleRow) {
   return { id: row.id, match: row.match, action: row.action, destination: row.destination, priority: row.priority, created_at: iso(row.created_at)!, updated_at: iso(row.updated_at)! };
@@ -94,10 +93,9 @@ export function registerInboundRuleRoutes(app: FastifyInstance, services: Servic
     "/v1/domains/:domain/inbound-rules",
     { schema: { summary: "Create an inbound rule (read_write)", params: domainParams, body: object(inputProps, ["match", "action"]), response: responses({ 201: ruleSchema }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
       const b = request.body;
       checkDestination(b.action, b.destination);
-      const rule = await db.transaction(async (tx) => {
+      return services.writer.run(request, reply, 201, async ({ tx, caller }) => {
         const d = await authorizeDomain(tx, caller, request.params.domain, "domain.inbound_rules.write", { lock: true });
         const [{ next }] = await tx.query<{ next: number }>("SELECT COALESCE(MAX(priority) + 10, 10)::int AS next FROM inbound_rules WHERE domain_id = $1", [d.id]);
         const [row] = await tx.query<RuleRow>("INSERT INTO inbound_rules (id, domain_id, match, action, destination, priority) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *", [
@@ -112,7 +110,6 @@ export function registerInboundRuleRoutes(app: FastifyInstance, services: Servic
         await recordAudit(tx, caller, "domain.inbound_rule.create", `domain:${d.name}/inbound_rule:${row.id}`, null, rule);
         return rule;
       });
-      return reply.code(201).send(rule);
     },
   );
 
@@ -130,9 +127,8 @@ export function registerInboundRuleRoutes(app: FastifyInstance, services: Servic
   app.patch<{ Params: { domain: string; id: string }; Body: RuleInput }>(
     "/v1/domains/:domain/inbound-rules/:id",
     { schema: { summary: "Change an inbound rule (read_write)", params: ruleParams, body: object(inputProps, [], { minProperties: 1 }), response: responses({ 200: ruleSchema }) } },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const d = await authorizeDomain(tx, caller, request.params.domain, "domain.inbound_rules.write");
         const [before] = await tx.query<RuleRow>("SELECT * FROM inbound_rules WHERE domain_id = $1 AND id = $2 FOR UPDATE", [d.id, request.params.id]);
         if (!before) throw notFound(`Inbound rule "${request.params.id}"`);
@@ -157,14 +153,13 @@ export function registerInboundRuleRoutes(app: FastifyInstance, services: Servic
     "/v1/domains/:domain/inbound-rules/:id",
     { schema: { summary: "Delete an inbound rule (read_write)", params: ruleParams, response: responses({ 204: noContent }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
-      await db.transaction(async (tx) => {
+      await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
         const d = await authorizeDomain(tx, caller, request.params.domain, "domain.inbound_rules.write");
         const [row] = await tx.query<RuleRow>("DELETE FROM inbound_rules WHERE domain_id = $1 AND id = $2 RETURNING *", [d.id, request.params.id]);
         if (!row) throw notFound(`Inbound rule "${request.params.id}"`);
         await recordAudit(tx, caller, "domain.inbound_rule.delete", `domain:${d.name}/inbound_rule:${row.id}`, toRule(row), null);
       });
-      return reply.code(204).send();
+      return reply.send();
     },
   );
 }

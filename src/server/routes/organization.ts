@@ -6,7 +6,7 @@ import { Caller, callerOf } from "../context";
 import type { Queryable } from "../db/adapter";
 import { fromViolation, invalid } from "../problem";
 import { MEMBER_COLUMNS, MemberRow, grantList, iso, memberStatus, toApiKey, toMember } from "../records";
-import { apiKeySchema, emailSchema, grantSchema, idSchema, memberSchema, nameSchema, noContent, object, organizationSchema, record, responses } from "../schemas";
+import { apiKeySchema, emailSchema, grantSchema, idSchema, memberSchema, nameSchema, noContent, object, organizationSchema, record, responses, timeZoneSchema } from "../schemas";
 
 interface OrgRow {
   id: string;
@@ -30,7 +30,7 @@ async function loadOrg(q: Queryable, orgId: string, lock = false): Promise<OrgRo
   return row;
 }
 
-const settingsInput = object({ timezone: { type: "string", minLength: 1, maxLength: 64 }, require_two_factor: { type: "boolean" } }, [], { minProperties: 1 });
+const settingsInput = object({ timezone: timeZoneSchema, require_two_factor: { type: "boolean" } }, [], { minProperties: 1 });
 const billingSchema = record({ plan: { type: "string", enum: [...PLANS] }, billing_email: { type: ["string", "null"] } });
 
 const meSchema = record(
@@ -101,9 +101,8 @@ export function registerOrganizationRoutes(app: FastifyInstance, services: Servi
       config: { orgAction: "organization.update" },
       schema: { summary: "Update name and settings (owner, admin)", body: object({ name: nameSchema, settings: settingsInput }, [], { minProperties: 1 }), response: responses({ 200: organizationSchema }) },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const before = toOrganization(await loadOrg(tx, caller.orgId, true));
         const [row] = await tx.query<OrgRow>(
           "UPDATE organizations SET name = COALESCE($2, name), settings = settings || $3::text::jsonb, updated_at = now() WHERE id = $1 RETURNING *",
@@ -120,10 +119,11 @@ export function registerOrganizationRoutes(app: FastifyInstance, services: Servi
     "/v1/organization",
     { config: { orgAction: "organization.delete" }, schema: { summary: "Delete the organization and everything in it (owner)", response: responses({ 204: noContent }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
-      // Everything hangs off the organization with ON DELETE CASCADE, so credentials stop working at once.
-      await db.query("DELETE FROM organizations WHERE id = $1", [caller.orgId]);
-      return reply.code(204).send();
+      await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
+        // Everything hangs off the organization with ON DELETE CASCADE, so credentials stop working at once.
+        await tx.query("DELETE FROM organizations WHERE id = $1", [caller.orgId]);
+      });
+      return reply.send();
     },
   );
 
@@ -138,9 +138,8 @@ export function registerOrganizationRoutes(app: FastifyInstance, services: Servi
       config: { orgAction: "billing.update" },
       schema: { summary: "Change plan and billing contact (owner)", body: object({ plan: { type: "string", enum: [...PLANS] }, billing_email: emailSchema }, ["plan", "billing_email"]), response: responses({ 200: billingSchema }) },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const before = await loadOrg(tx, caller.orgId, true);
         const [row] = await tx.query<OrgRow>("UPDATE organizations SET plan = $2, billing_email = $3, updated_at = now() WHERE id = $1 RETURNING *", [
           caller.orgId,
@@ -164,11 +163,9 @@ export function registerOrganizationRoutes(app: FastifyInstance, services: Servi
         response: responses({ 200: record({ owner: memberSchema, previous_owner: memberSchema }) }),
       },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
-        // Locking the organization serializes transfers: two at once cannot both win.
-        await loadOrg(tx, caller.orgId, true);
+    async (request, reply) => {
+      // The writer locks the organization and re-reads the caller, so of concurrent transfers only the first finds its caller still the owner.
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const [target] = await tx.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.org_id = $1 AND m.id = $2 FOR UPDATE`, [caller.orgId, request.body.member_id]);
         if (!target) throw invalid([{ path: "/member_id", message: `no member with id "${request.body.member_id}" in this organization` }]);
         const decision = decideTransferOwnership(caller.principal, { id: target.id, email: target.email, role: target.role, status: memberStatus(target) });

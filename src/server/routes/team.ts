@@ -8,7 +8,7 @@ import { isUniqueViolation } from "../db/adapter";
 import { conflict, fromViolation, invalid, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
 import { MEMBER_COLUMNS, MemberRow, grantList, memberStatus, toMember } from "../records";
-import { accessSchema, domainNameSchema, domainParams, idSchema, emailSchema, grantSchema, listQuery, memberParams, memberSchema, noContent, object, page, responses } from "../schemas";
+import { accessSchema, domainNameSchema, emailSchema, grantParams, grantSchema, listQuery, memberParams, memberSchema, noContent, object, page, responses } from "../schemas";
 import { newId, newSecret, sha256 } from "../security";
 import { domainNotFound } from "./domain-guard";
 
@@ -100,17 +100,16 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
       const body = request.body;
-      const decision = decideInvite(caller.principal, body.role);
-      if (!decision.allowed) throw fromViolation(decision as Violation);
       const email = normalizeEmail(body.email);
       const grants = body.domain_access ?? [];
-      if (grants.length > 0) {
-        const g = checkGrantTarget({ email, role: body.role as "admin" | "member" });
-        if (!g.allowed) throw fromViolation({ ...(g as Violation), path: "/domain_access" });
-      }
-      const { member, send } = await db.transaction(async (tx) => {
+      return services.writer.run(request, reply, 201, async ({ tx, caller, afterCommit }) => {
+        const decision = decideInvite(caller.principal, body.role);
+        if (!decision.allowed) throw fromViolation(decision as Violation);
+        if (grants.length > 0) {
+          const g = checkGrantTarget({ email, role: body.role as "admin" | "member" });
+          if (!g.allowed) throw fromViolation({ ...(g as Violation), path: "/domain_access" });
+        }
         const ids = await domainIds(tx, caller.orgId, grants, "/domain_access");
         const [existing] = await tx.query("SELECT id FROM members WHERE org_id = $1 AND email = $2", [caller.orgId, email]);
         if (existing) throw conflict(`${email} is already a member of this organization (or invited).`);
@@ -130,14 +129,12 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
         }
         for (const g of grants) await tx.query("INSERT INTO grants (member_id, domain_id, access) VALUES ($1, $2, $3)", [id, ids.get(g.domain), g.access]);
         const [org] = await tx.query<{ name: string }>("SELECT name FROM organizations WHERE id = $1", [caller.orgId]);
-        const send = await issueInvitation(tx, services, row, org.name, caller.member?.email ?? null);
+        afterCommit(await issueInvitation(tx, services, row, org.name, caller.member?.email ?? null));
         const fresh = await loadMember(tx, caller.orgId, id);
         const member = toMember(fresh, fresh.grants ?? {});
         await recordAudit(tx, caller, "team.member.invite", `member:${id}`, null, member);
-        return { member, send };
+        return member;
       });
-      send();
-      return reply.code(201).send(member);
     },
   );
 
@@ -156,9 +153,8 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
       config: { orgAction: "team.update" },
       schema: { summary: "Change a member's role (owner, admin; never your own, never the owner)", params: memberParams, body: object({ role: { type: "string", enum: [...ROLES] } }, ["role"]), response: responses({ 200: memberSchema }) },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      return db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const row = await loadMember(tx, caller.orgId, request.params.id, true);
         const decision = decideRoleChange(caller.principal, target(row), request.body.role);
         if (!decision.allowed) throw fromViolation(decision as Violation);
@@ -182,8 +178,7 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
       schema: { summary: "Remove (offboard) a member: deletes grants, sessions and member-owned keys", params: memberParams, response: responses({ 204: noContent }) },
     },
     async (request, reply) => {
-      const caller = callerOf(request);
-      await db.transaction(async (tx) => {
+      await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
         const row = await loadMember(tx, caller.orgId, request.params.id, true);
         const decision = decideRemove(caller.principal, target(row));
         if (!decision.allowed) throw fromViolation(decision as Violation);
@@ -192,7 +187,7 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
         await tx.query("DELETE FROM members WHERE id = $1", [row.id]);
         await recordAudit(tx, caller, "team.member.remove", `member:${row.id}`, { ...toMember(row, row.grants ?? {}), api_keys: keys.map((k) => k.id) }, null);
       });
-      return reply.code(204).send();
+      return reply.send();
     },
   );
 
@@ -202,21 +197,18 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
       config: { orgAction: "team.resend_invitation", emptyBody: true },
       schema: { summary: "Send a fresh invitation (old links stop working); for invited or expired members", params: memberParams, body: object({}), response: responses({ 200: memberSchema }) },
     },
-    async (request) => {
-      const caller = callerOf(request);
-      const { member, send } = await db.transaction(async (tx) => {
+    async (request, reply) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller, afterCommit }) => {
         const row = await loadMember(tx, caller.orgId, request.params.id, true);
         if (row.joined_at) throw conflict(`${row.email} has already joined; there is no invitation to resend.`);
         await tx.query("UPDATE members SET accepted_at = NULL, password_hash = NULL, invited_at = now() WHERE id = $1", [row.id]);
         const [org] = await tx.query<{ name: string }>("SELECT name FROM organizations WHERE id = $1", [caller.orgId]);
-        const send = await issueInvitation(tx, services, row, org.name, caller.member?.email ?? null);
+        afterCommit(await issueInvitation(tx, services, row, org.name, caller.member?.email ?? null));
         const fresh = await loadMember(tx, caller.orgId, row.id);
         const member = toMember(fresh, fresh.grants ?? {});
         await recordAudit(tx, caller, "team.member.resend_invitation", `member:${row.id}`, { status: memberStatus(row) }, { status: member.status });
-        return { member, send };
+        return member;
       });
-      send();
-      return member;
     },
   );
 
@@ -231,18 +223,15 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
     },
   );
 
-  const grantParams = object({ id: idSchema, domain: domainParams.properties.domain }, ["id", "domain"]);
-
   app.put<{ Params: { id: string; domain: string }; Body: { access: Access } }>(
     "/v1/team/members/:id/domain-access/:domain",
     {
       config: { orgAction: "team.domain_access.write" },
       schema: { summary: "Grant or change a member's access to a domain", params: grantParams, body: object({ access: accessSchema }, ["access"]), response: responses({ 200: grantSchema }) },
     },
-    async (request) => {
-      const caller = callerOf(request);
+    async (request, reply) => {
       const { id, domain } = request.params;
-      return db.transaction(async (tx) => {
+      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
         const row = await loadMember(tx, caller.orgId, id, true);
         const decision = decideGrantChange(caller.principal, target(row));
         if (!decision.allowed) throw fromViolation(decision as Violation);
@@ -264,9 +253,8 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
     "/v1/team/members/:id/domain-access/:domain",
     { config: { orgAction: "team.domain_access.write" }, schema: { summary: "Remove a member's access to a domain", params: grantParams, response: responses({ 204: noContent }) } },
     async (request, reply) => {
-      const caller = callerOf(request);
       const { id, domain } = request.params;
-      await db.transaction(async (tx) => {
+      await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
         const row = await loadMember(tx, caller.orgId, id, true);
         const decision = decideGrantChange(caller.principal, target(row));
         if (!decision.allowed && decision.status !== 422) throw fromViolation(decision as Violation);
@@ -277,7 +265,7 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
         if (removed.length === 0) throw notFound(`Domain access of ${row.email} to "${domain}"`);
         await recordAudit(tx, caller, "team.domain_access.revoke", `member:${row.id}/domain:${domain}`, { domain, access: removed[0].access }, null);
       });
-      return reply.code(204).send();
+      return reply.send();
     },
   );
 }
