@@ -243,3 +243,20 @@ describe.each(BACKENDS)("keys and people on %s", (backend) => {
     });
   });
 });
+
+describe.each(BACKENDS)("idempotency records expire on %s", (backend) => {
+  const server = useServer(backend, { idempotencyTtlSeconds: 1 });
+
+  test("after the retention window a repeat runs again (and meets the key-name rule) instead of replaying", async () => {
+    const s = server();
+    const body = { name: "short-lived replay", owner: "organization" };
+    const first = await s.owner.post("/v1/api-keys", body, { idempotencyKey: "expiring" });
+    expect(first.status).toBe(201);
+    const replay = await s.owner.post("/v1/api-keys", body, { idempotencyKey: "expiring" });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    await new Promise((r) => setTimeout(r, 1500));
+    const late = await s.owner.post("/v1/api-keys", body, { idempotencyKey: "expiring" });
+    expectProblem(late, 409);
+    expect(late.body).toMatchObject({ rule: "key_name_taken" });
+  });
+});
