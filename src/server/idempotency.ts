@@ -78,7 +78,26 @@ export function registerIdempotency(app: FastifyInstance): void {
   });
 }
 
-/** The stored response for this claim, or null; a different request under the same key is a 422. */
+// The tables of the objects a create returns, by id prefix (see newId).
+const CREATED_TABLES: Readonly<Record<string, string>> = { mem: "members", key: "api_keys", dom: "domains", als: "aliases", irl: "inbound_rules" };
+
+/**
+ * Whether the object a stored create returned is still there. A create is
+ * replayed only while its object exists: once deleted, repeating the create
+ * must make it again, not hand back a dead id.
+ */
+async function createdObjectExists(tx: Queryable, body: unknown): Promise<boolean> {
+  const id = (body as { id?: unknown } | null)?.id;
+  const table = typeof id === "string" ? CREATED_TABLES[id.split("_")[0]] : undefined;
+  if (table === undefined) return true;
+  return (await tx.query(`SELECT 1 FROM ${table} WHERE id = $1`, [id])).length > 0;
+}
+
+/**
+ * The stored response for this claim, or null (none, expired, or a create
+ * whose object has since been deleted); a different request under the
+ * same key is a 422.
+ */
 export async function findResponse(tx: Queryable, claim: IdempotencyClaim): Promise<StoredResponse | null> {
   const [row] = await tx.query<{ fingerprint: string; status: number; sealed_body: string | null }>(
     "SELECT fingerprint, status, sealed_body FROM idempotency_records WHERE lookup = $1 AND expires_at > now()",
@@ -90,7 +109,9 @@ export async function findResponse(tx: Queryable, claim: IdempotencyClaim): Prom
       errors: [{ path: "/headers/idempotency-key", message: "was already used with a different method, path or body" }],
     });
   }
-  return { status: Number(row.status), body: row.sealed_body === null ? undefined : JSON.parse(unseal(claim.sealKey, row.sealed_body)) };
+  const stored = { status: Number(row.status), body: row.sealed_body === null ? undefined : JSON.parse(unseal(claim.sealKey, row.sealed_body)) };
+  if (stored.status === 201 && !(await createdObjectExists(tx, stored.body))) return null;
+  return stored;
 }
 
 /** Keeps the response of a write under its claim, in the write's transaction, until `ttlSeconds` from now. */

@@ -260,3 +260,22 @@ describe.each(BACKENDS)("idempotency records expire on %s", (backend) => {
     expect(late.body).toMatchObject({ rule: "key_name_taken" });
   });
 });
+
+describe.each(BACKENDS)("replays of creates on %s", (backend) => {
+  const server = useServer(backend);
+
+  test("a create whose object was deleted since is not replayed: it runs again", async () => {
+    const s = server();
+    const body = { email: "comes-back@example.com", role: "member" };
+    const first = await s.owner.post("/v1/team/members", body, { idempotencyKey: "invite-comes-back" });
+    expect(first.status).toBe(201);
+    const replay = await s.owner.post("/v1/team/members", body, { idempotencyKey: "invite-comes-back" });
+    expect(replay.body.id).toBe(first.body.id);
+    ok(await s.owner.delete(`/v1/team/members/${first.body.id}`));
+    const again = await s.owner.post("/v1/team/members", body, { idempotencyKey: "invite-comes-back" });
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBeNull();
+    expect(again.body.id).not.toBe(first.body.id);
+    expect(ok(await s.owner.get(`/v1/team/members/${again.body.id}`)).email).toBe(body.email);
+  });
+});
