@@ -106,6 +106,13 @@ export class TestServer {
     this.running = await ServerProcess.start({ ...this.storage.options(this.overrides, false), port });
   }
 
+  /** Kills the server with SIGKILL (no clean shutdown) and starts it again on the same storage and port. */
+  async crash(): Promise<void> {
+    const port = this.running.port;
+    await this.running.kill();
+    this.running = await ServerProcess.start({ ...this.storage.options(this.overrides, false), port });
+  }
+
   /** Stops the server and deletes its storage. */
   async stop(): Promise<void> {
     try {
@@ -243,6 +250,15 @@ class ServerProcess {
     });
     child.removeAllListeners("exit");
     return new ServerProcess(child, ready.url, ready.port, ready.bootstrapKey);
+  }
+
+  /** SIGKILL: the process dies wherever it is, mid-transaction included. */
+  kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once("exit", () => resolve());
+      this.child.kill("SIGKILL");
+    });
   }
 
   close(): Promise<void> {
