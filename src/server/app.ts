@@ -1,31 +1,19 @@
 import Fastify, { FastifyInstance, FastifyRequest, FastifyServerOptions } from "fastify";
 import swagger from "@fastify/swagger";
-import { decideOrganizationAction, isValidDomain, isValidEmail } from "../policy";
+import { decideOrganizationAction } from "../policy";
 import { Authenticator } from "./auth";
 import type { AppDeps } from "./context";
 import { registerIdempotency } from "./idempotency";
 import { Outbox } from "./mail";
-import { HttpProblem, fromViolation, handleError, notFound, sendProblem } from "./problem";
-import { RateLimiter } from "./rate-limit";
+import { HttpProblem, checkRequestText, fromViolation, handleClientError, handleError, handleFrameworkError, literalPercents, notFound, sendProblem } from "./problem";
+import { RateLimiter, limitFailedAuthentication, limitRequest } from "./rate-limit";
 import { ReadCache } from "./read-cache";
 import { registerRoutes } from "./routes";
-import { sha256 } from "./security";
+import { formatsPlugin } from "./schemas";
 
 const BODY_LIMIT = 256 * 1024;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-
-/**
- * Email and domain formats are the policy's rules, so the API rejects exactly
- * what the provider and constructs reject. Named `formatsPlugin` on purpose:
- * @fastify/ajv-compiler otherwise adds ajv-formats after our plugins, and its
- * looser "email" and "hostname" (upper case, no dot) would replace ours.
- */
-function formatsPlugin(ajv: { addFormat(name: string, format: unknown): unknown }) {
-  ajv.addFormat("email", { type: "string", validate: isValidEmail });
-  ajv.addFormat("hostname", { type: "string", validate: isValidDomain });
-  ajv.addFormat("date-time", { type: "string", validate: (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)) });
-  return ajv;
-}
+// Any parameter that fits in a request line (Node's header limit, 16 KiB) reaches its route, whose schema answers the 404 of its kind.
+const MAX_PARAM_LENGTH = 16 * 1024;
 
 /** Request log lines without secrets: invitation tokens in paths are masked. */
 function requestSerializer(request: FastifyRequest) {
@@ -46,6 +34,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     logger: deps.logger ? { level: "info", stream: process.stderr, serializers: { req: requestSerializer } } : false,
     bodyLimit: BODY_LIMIT,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    rewriteUrl: literalPercents,
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
     ajv: {
       customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, verbose: true, useDefaults: true },
       // Typed loosely: ajv's own types are not a dependency of this package.
@@ -73,16 +65,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook("onRequest", async (request) => {
     const config = request.routeOptions.config;
-    if (limiter && !config.noRateLimit) {
-      const m = /^Bearer\s+(\S{1,512})$/i.exec(request.headers.authorization ?? "");
-      if (m) request.tokenHash = sha256(m[1]);
-      const wait = limiter.hit(m ? `t:${request.tokenHash}` : `ip:${request.ip}`);
-      if (wait > 0) {
-        throw new HttpProblem(429, `Rate limit of ${limiter.max} requests per ${limiter.windowMs / 1000}s exceeded; retry after ${wait}s.`, { headers: { "retry-after": String(wait) } });
-      }
-    }
+    if (limiter && !config.noRateLimit) limitRequest(limiter, request);
     if (config.auth === "none" || request.is404) return;
-    request.caller = await authenticator.authenticate(request);
+    request.caller = await authenticator.authenticate(request).catch((err: unknown) => {
+      throw limiter && !config.noRateLimit ? limitFailedAuthentication(limiter, request, err) : err;
+    });
     if (config.orgAction) {
       const decision = decideOrganizationAction(request.caller.principal, config.orgAction);
       if (!decision.allowed) throw fromViolation(decision);
@@ -90,6 +77,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.addHook("preValidation", async (request) => {
+    checkRequestText(request);
     if (request.routeOptions.config.emptyBody && (request.body === undefined || request.body === null)) request.body = {};
     // Query strings are text; integer query fields are converted here because body coercion stays off.
     const props = (request.routeOptions.schema?.querystring as { properties?: Record<string, { type?: string }> } | undefined)?.properties;

@@ -5,8 +5,9 @@ import { recordAudit } from "../audit";
 import { callerOf } from "../context";
 import type { Queryable } from "../db/adapter";
 import { HttpProblem, notFound } from "../problem";
+import { DEFAULT_LOGIN_FAILURE_LIMIT, RateLimiter, tooManyRequests } from "../rate-limit";
 import { MEMBER_COLUMNS, MemberRow, iso, toMember } from "../records";
-import { emailSchema, memberSchema, nameSchema, noContent, object, record, responses, tokenSchema } from "../schemas";
+import { emailSchema, invitationParams, memberSchema, nameSchema, noContent, object, record, responses, tokenSchema } from "../schemas";
 import { SESSION_PREFIX, hashPassword, newId, newSecret, sha256, verifyPassword } from "../security";
 
 const SESSION_TTL_SECONDS = 30 * 24 * 3600;
@@ -20,8 +21,10 @@ interface TokenRow extends MemberRow {
 }
 
 /**
- * A one-time token, locked for this transaction. Unknown or already used
- * tokens are 404 (a used link looks like a wrong one); expired ones are 410.
+ * A one-time token (locked for this transaction when `lock`). Unknown and
+ * already used tokens answer the same 404 body (no "already used" oracle);
+ * expired ones are 410. Routes call it once before hashing any password, so
+ * a wrong link costs no scrypt, and again under the lock to use it.
  */
 async function useToken(q: Queryable, token: string, kind: TokenRow["kind"], lock: boolean): Promise<TokenRow> {
   const [row] = await q.query<TokenRow>(
@@ -31,7 +34,7 @@ async function useToken(q: Queryable, token: string, kind: TokenRow["kind"], loc
     [sha256(token), kind],
   );
   const what = kind === "invitation" ? "Invitation" : "Email verification link";
-  if (!row || row.used_at) throw notFound(`${what} (unknown or already used)`);
+  if (!row || row.used_at) throw notFound(what);
   if (new Date(row.token_expires_at).getTime() <= Date.now()) {
     throw new HttpProblem(410, `${what} has expired; ask an admin to resend the invitation.`);
   }
@@ -58,7 +61,10 @@ const invitationSchema = record({
 
 export function registerAuthRoutes(app: FastifyInstance, services: Services): void {
   const { db } = services.deps;
-  const tokenParams = object({ token: tokenSchema }, ["token"]);
+  const tokenParams = invitationParams;
+  const failureLimit = services.deps.config.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT;
+  // Failed logins per target email, across all client addresses: password guessing against one account is slow whatever its source.
+  const loginFailures = failureLimit ? new RateLimiter(failureLimit.max, failureLimit.windowMs) : null;
 
   app.get<{ Params: { token: string } }>(
     "/v1/invitations/:token",
@@ -75,7 +81,8 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     {
       config: { auth: "none" },
       schema: {
-        summary: "Accept an invitation: sets name and password, sends a verification email",
+        summary:
+          "Accept an invitation: sets name and a provisional password, sends a verification email. The link alone is not an account: a password given at verify-email (the dashboard always asks for one there) replaces this one.",
         security: [],
         params: tokenParams,
         body: object({ name: nameSchema, password: passwordSchema }, ["name", "password"]),
@@ -83,6 +90,8 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request) => {
+      // The token first: an unknown, used or expired link never costs a password hash.
+      await useToken(db, request.params.token, "invitation", false);
       const passwordHash = await hashPassword(request.body.password);
       const { member, send } = await db.transaction(async (tx) => {
         const row = await useToken(tx, request.params.token, "invitation", true);
@@ -114,29 +123,48 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     },
   );
 
-  app.post<{ Body: { token: string } }>(
+  app.post<{ Body: { token: string; password?: string } }>(
     "/v1/auth/verify-email",
     {
       config: { auth: "none" },
       schema: {
-        summary: "Verify the email: the membership becomes active; returns a session and where to land",
+        summary:
+          "Verify the email: the membership becomes active; returns a session and where to land. `password`, when given, becomes the account's password: it is chosen by whoever proves the mailbox, so a leaked invitation link alone never yields a working password. The dashboard always asks for it here.",
         security: [],
-        body: object({ token: tokenSchema }, ["token"]),
+        body: object(
+          {
+            token: tokenSchema,
+            password: { ...passwordSchema, description: "The account's password from now on (replaces the one given when accepting). The dashboard always sends it." },
+          },
+          ["token"],
+        ),
         response: responses({ 200: record({ redirect_to: { type: "string" }, token: { type: "string" }, expires_at: { type: "string", format: "date-time" }, member: memberSchema }) }),
       },
     },
     async (request) => {
+      const { password } = request.body;
+      let passwordHash: string | null = null;
+      if (password !== undefined) {
+        await useToken(db, request.body.token, "verify_email", false);
+        passwordHash = await hashPassword(password);
+      }
       return db.transaction(async (tx) => {
         const row = await useToken(tx, request.body.token, "verify_email", true);
         await tx.query("UPDATE tokens SET used_at = now() WHERE token_hash = $1", [sha256(request.body.token)]);
-        const [member] = await tx.query<MemberRow>(`UPDATE members m SET joined_at = now() WHERE m.id = $1 RETURNING ${MEMBER_COLUMNS}`, [row.id]);
+        const [member] = await tx.query<MemberRow>(`UPDATE members m SET joined_at = now(), password_hash = COALESCE($2, m.password_hash) WHERE m.id = $1 RETURNING ${MEMBER_COLUMNS}`, [
+          row.id,
+          passwordHash,
+        ]);
         const [grants] = await tx.query<{ grants: Record<string, "read" | "read_write"> | null }>(
           "SELECT json_object_agg(d.name, g.access) AS grants FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = $1",
           [row.id],
         );
         const session = await createSession(tx, member);
         const record = toMember(member, grants?.grants ?? {});
-        await recordAudit(tx, { orgId: row.org_id, memberId: row.id, actor: row.email, credential: "verify_email_token" }, "team.member.join", `member:${row.id}`, { status: "invited" }, { status: record.status });
+        await recordAudit(tx, { orgId: row.org_id, memberId: row.id, actor: row.email, credential: "verify_email_token" }, "team.member.join", `member:${row.id}`, { status: "invited" }, {
+          status: record.status,
+          password: passwordHash ? "set at verification" : "set at acceptance",
+        });
         // Invited users land in the dashboard: their organization and plan already exist.
         return { redirect_to: "/dashboard", token: session.token, expires_at: session.expires_at, member: record };
       });
@@ -148,7 +176,8 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     {
       config: { auth: "none" },
       schema: {
-        summary: "Log in with email and password (active members only); returns a session token",
+        summary:
+          "Log in with email and password (active members only); returns a session token. Failed logins are limited per email whatever the client address (10 per 15 minutes by default): then 429 with Retry-After.",
         security: [],
         body: object({ email: emailSchema, password: { type: "string", minLength: 1, maxLength: 200 } }, ["email", "password"]),
         response: responses({ 200: record({ token: { type: "string" }, expires_at: { type: "string", format: "date-time" } }) }),
@@ -156,6 +185,9 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     },
     async (request) => {
       const email = normalizeEmail(request.body.email);
+      const failureKey = `login:${email}`;
+      const wait = loginFailures?.wait(failureKey) ?? 0;
+      if (wait > 0) throw tooManyRequests(`Too many failed logins for this email.`, wait);
       const candidates = await db.query<{ id: string; org_id: string; password_hash: string | null }>(
         "SELECT id, org_id, password_hash FROM members WHERE email = $1 AND joined_at IS NOT NULL ORDER BY id",
         [email],
@@ -170,6 +202,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
         }
       }
       if (candidates.length === 0) await verifyPassword(request.body.password, null);
+      loginFailures?.hit(failureKey);
       throw new HttpProblem(401, "Email or password is wrong, or the membership is not active yet (accept the invitation and verify the email first).");
     },
   );
