@@ -16,6 +16,8 @@ export interface Member {
   status: MemberStatus;
   name: string | null;
   invited_at: string;
+  /** Member id of whoever invited them. */
+  invited_by?: string | null;
   joined_at: string | null;
   domain_access?: DomainGrant[];
 }

@@ -83,7 +83,7 @@ export async function configureProvider(config: ObjectValue, env: NodeJS.Process
         attributeError(
           ["api_key"],
           "Missing Postscale API Key",
-          "The provider needs an API key of an owner or admin (or an organization-owned key). Set POSTSCALE_API_KEY in the environment, or api_key in the provider block. A local `postscale server` writes the owner's key to the file named by POSTSCALE_BOOTSTRAP_KEY_FILE.",
+          "The provider needs a person's own API key, the owner's or an admin's (organization-owned keys do domain work but cannot manage people or keys). Set POSTSCALE_API_KEY in the environment, or api_key in the provider block. A local `postscale server` writes the owner's key to the file named by POSTSCALE_BOOTSTRAP_KEY_FILE.",
         ),
       ],
     };
@@ -94,7 +94,7 @@ export async function configureProvider(config: ObjectValue, env: NodeJS.Process
   const client = new PostscaleClient({ endpoint, apiKey, onRequest: (info) => stats.record(info) });
   try {
     const caller = await client.me();
-    return { ctx: createContext(client, caller, stats) };
+    return { ctx: createContext(client, caller, stats, apiKey) };
   } catch (err) {
     return { diagnostics: credentialDiagnostics(err, endpoint) };
   }

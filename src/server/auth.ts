@@ -10,7 +10,7 @@ const GRANTS_OF = (memberIdColumn: string) =>
   `(SELECT json_object_agg(d.name, g.access) FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = ${memberIdColumn}) AS grants`;
 
 // One indexed lookup each: the credential, its person and their current grants.
-const KEY_LOOKUP = `SELECT ${KEY_COLUMNS}, m.id AS m_id, m.email, m.role, m.name AS m_name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, ${GRANTS_OF("k.member_id")}
+const KEY_LOOKUP = `SELECT ${KEY_COLUMNS}, m.id AS m_id, m.email, m.role, m.name AS m_name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, m.invited_by, ${GRANTS_OF("k.member_id")}
 FROM api_keys k LEFT JOIN members m ON m.id = k.member_id WHERE k.secret_hash = $1`;
 const SESSION_LOOKUP = `SELECT s.id AS session_id, s.expires_at AS session_expires_at, ${MEMBER_COLUMNS}, ${GRANTS_OF("s.member_id")}
 FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1`;
@@ -110,6 +110,7 @@ export class Authenticator {
       invitation_expires_at: row.invitation_expires_at,
       accepted_at: row.accepted_at,
       joined_at: row.joined_at,
+      invited_by: row.invited_by,
     };
     const principal: Principal = { role: member.role, memberId: member.id, email: member.email, grants: row.grants ?? {}, key: scope };
     return { caller: { orgId: key.org_id, principal, credential: { kind: "api_key", id: key.id, key }, member }, expiresAt };

@@ -17,9 +17,11 @@ export interface MemberRow {
   invitation_expires_at: Date | null;
   accepted_at: Date | null;
   joined_at: Date | null;
+  /** The member id of whoever invited them (null for the bootstrap owner). */
+  invited_by: string | null;
 }
 
-export const MEMBER_COLUMNS = "m.id, m.org_id, m.email, m.role, m.name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at";
+export const MEMBER_COLUMNS = "m.id, m.org_id, m.email, m.role, m.name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, m.invited_by";
 
 /** Status is computed when read: an invitation left unaccepted past its expiry shows "expired". */
 export function memberStatus(row: Pick<MemberRow, "joined_at" | "invitation_expires_at">, now = Date.now()): MemberStatus {
@@ -43,6 +45,7 @@ export function toMember(row: MemberRow, grants?: Readonly<Record<string, Access
     status: memberStatus(row),
     name: row.name,
     invited_at: iso(row.invited_at)!,
+    invited_by: row.invited_by ?? null,
     joined_at: iso(row.joined_at),
   };
   if (grants !== undefined) member.domain_access = grantList(grants);

@@ -5,7 +5,7 @@
  * transfers leave one owner and one 200. The oracle is the audit log's
  * order, which is the commit order of writes in one organization.
  */
-import { APP, BACKENDS, uniqueEmail, useServer, type TestServer } from "../helpers/server";
+import { APP, BACKENDS, uniqueEmail, useServer, type Person, type TestServer } from "../helpers/server";
 import { Caller, type HttpResponse, ok } from "../helpers/http";
 
 const RACERS = 20;
@@ -105,7 +105,7 @@ describe.each(BACKENDS)("writes racing a change on %s", (backend) => {
 
   test(`${RACERS} concurrent ownership transfers: exactly one 200 and one owner`, async () => {
     const s = server();
-    const targets = [];
+    const targets: Person[] = [];
     for (let i = 0; i < 4; i++) targets.push(await s.onboard(uniqueEmail(`heir-${i}`), "admin"));
     const owner = await s.ownerSession();
     const results = await Promise.all(

@@ -12,7 +12,7 @@
  * layer; `./grpc-server` is the one require that brings in the rest.
  */
 import { mkdtempSync, rmSync, writeSync } from "node:fs";
-import { createServer, type Server as NetServer } from "node:net";
+import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateServerCertificate } from "./certificate";
@@ -29,7 +29,10 @@ const CORE_PROTOCOL_VERSION = 1;
 const APP_PROTOCOL_VERSION = 6;
 
 /** How often the parent is checked for: a provider must not outlive its engine. */
-const PARENT_POLL_MS = 1000;
+const PARENT_POLL_MS = 200;
+/** After the engine's last connection closes, how long and how often to look for the engine's exit. */
+const HANGUP_WATCH_MS = 500;
+const HANGUP_POLL_MS = 10;
 /** Upper bound on the graceful stop after Shutdown (normally a few ms). */
 const SHUTDOWN_GRACE_MS = 1000;
 
@@ -103,8 +106,12 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
         onStopped: () => process.exit(0),
         shutdownGraceMs: SHUTDOWN_GRACE_MS,
       });
-      listener.on("connection", handleConnection);
-      watchParent(parent, logger);
+      const engineGone = () => {
+        logger.info("the engine process is gone; exiting");
+        process.exit(0);
+      };
+      listener.on("connection", watchConnections(handleConnection, parent, engineGone));
+      watchParent(parent, engineGone);
       resolve();
     };
 
@@ -119,15 +126,37 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
   });
 }
 
-/** Exits when the parent process (the engine) is gone, which shows as being re-parented. */
-function watchParent(parent: number, logger: Logger): void {
-  if (process.ppid !== parent) process.exit(0);
+/** Calls `gone` when the parent process (the engine) is gone, which shows as being re-parented. */
+function watchParent(parent: number, gone: () => void): void {
+  if (process.ppid !== parent) gone();
   setInterval(() => {
-    if (process.ppid !== parent) {
-      logger.info("the engine process is gone; exiting");
-      process.exit(0);
-    }
+    if (process.ppid !== parent) gone();
   }, PARENT_POLL_MS).unref();
+}
+
+/**
+ * A killed engine closes its connection to us first (the kernel closes its
+ * sockets before it re-parents its children), so when the last connection
+ * closes, look closely for the engine's exit for a moment: the provider
+ * then stops within milliseconds instead of finishing requests whose
+ * results nobody will record. A live engine may also close an idle
+ * connection and dial again later; then the parent is still there and
+ * nothing happens.
+ */
+function watchConnections(handle: (socket: Socket) => void, parent: number, gone: () => void): (socket: Socket) => void {
+  let open = 0;
+  return (socket) => {
+    open++;
+    socket.once("close", () => {
+      if (--open > 0) return;
+      const started = Date.now();
+      const timer = setInterval(() => {
+        if (process.ppid !== parent) gone();
+        else if (open > 0 || Date.now() - started > HANGUP_WATCH_MS) clearInterval(timer);
+      }, HANGUP_POLL_MS);
+    });
+    handle(socket);
+  };
 }
 
 /** Unix socket paths are limited to about 100 bytes; a long TMPDIR falls back to /tmp. */

@@ -1,6 +1,7 @@
 import type { PostscaleClient } from "../../api/client";
 import type { Me } from "../../api/types";
 import type { Access, Principal } from "../../policy";
+import { createIdempotencyKey } from "./create-keys";
 import { RequestStats } from "./request-stats";
 import { ServerSnapshot } from "./snapshot";
 
@@ -37,14 +38,23 @@ export interface ProviderContext {
   keyGrantWaitMs: number;
   /** HTTP requests made by this context's client. */
   stats: RequestStats;
+  /** The Idempotency-Key of a create, the same in every run (see create-keys.ts). */
+  createKey(kind: string, request: Readonly<Record<string, unknown>>): string;
 }
 
 /** Default of ProviderContext.keyGrantWaitMs. */
 export const KEY_GRANT_WAIT_MS = 20_000;
 
-/** A context for a client and the caller it authenticated as. */
-export function createContext(client: PostscaleApi, caller: Me, stats: RequestStats): ProviderContext {
-  return { client, snapshot: new ServerSnapshot(client), caller, keyGrantWaitMs: KEY_GRANT_WAIT_MS, stats };
+/** A context for a client, the caller it authenticated as, and that caller's credential (which keys its creates). */
+export function createContext(client: PostscaleApi, caller: Me, stats: RequestStats, credential: string): ProviderContext {
+  return {
+    client,
+    snapshot: new ServerSnapshot(client),
+    caller,
+    keyGrantWaitMs: KEY_GRANT_WAIT_MS,
+    stats,
+    createKey: (kind, request) => createIdempotencyKey(credential, kind, request),
+  };
 }
 
 /** The caller as the policy sees it: its role, its grants, and for a key its scope. */

@@ -114,22 +114,43 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
   },
 };
 
-/** Create: invite. */
+/**
+ * Create: invite. The Idempotency-Key is the same in every run, so a run
+ * that lost the reply (or was killed) gets the original answer back from
+ * the next one. Past the server's replay window, an invitation this
+ * credential's person sent for the same email and role, still pending, is
+ * the one this resource made: it is taken over instead of refused.
+ */
 async function create(ctx: ProviderContext, planned: ObjectValue): Promise<ApplyResponse> {
   const email = requireString(planned, "email");
   const role = requireString(planned, "role");
   if (!isAssignableRole(role)) throw new Error(`role "${role}" passed validation`);
   try {
-    const member = await ctx.client.inviteMember({ email, role });
+    const member = await ctx.client.inviteMember({ email, role }, { idempotencyKey: ctx.createKey("team_member", { email: normalizeEmail(email), role }) });
     ctx.snapshot.putMember(member);
     return { newState: memberState(member, email) };
   } catch (err) {
+    if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
+      const mine = await ownPendingInvitation(ctx, email, role).catch(() => undefined);
+      if (mine) {
+        ctx.snapshot.putMember(mine);
+        return { newState: memberState(mine, email) };
+      }
+    }
     const diagnostics = apiErrorDiagnostics(err, `Inviting ${email} as ${role}`, ATTRIBUTES);
     if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
       diagnostics.forEach((d) => (d.detail += ` ${email} is already in the organization: import it instead, e.g. \`tofu import <address> ${email}\`.`));
     }
     return { newState: null, diagnostics };
   }
+}
+
+/** The member with this email when it is a pending invitation for `role` sent by the provider's own person. */
+async function ownPendingInvitation(ctx: ProviderContext, email: string, role: string): Promise<Member | undefined> {
+  const inviter = ctx.caller.member?.id;
+  if (!inviter) return undefined;
+  const member = (await ctx.client.listMembers()).find((m) => normalizeEmail(m.email) === normalizeEmail(email));
+  return member && member.role === role && member.status === "invited" && member.invited_by === inviter ? member : undefined;
 }
 
 /** Update: role change and, for an expired invitation, a re-invitation. */

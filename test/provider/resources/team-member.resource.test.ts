@@ -84,11 +84,34 @@ describe("postscale_team_member", () => {
     expect((await resource.read(after, { currentState: created, private: new Uint8Array() })).newState).toBeNull();
   });
 
-  it("reports an invitation of someone already in the organization with an import hint and creates nothing", async () => {
+  it("a create repeated by a later run (its reply lost) gets the same member back, inviting nobody twice", async () => {
+    const email = uniqueEmail("repeated");
+    const first = await converge(resource, ctx, null, config(email, "member"));
+    const laterRun = await providerContext(server().url, server().ownerKey);
+    const step = await plan(resource, laterRun, null, config(email, "member"));
+    const again = await apply(resource, laterRun, null, step.planned, config(email, "member"));
+    expect(again.diagnostics ?? []).toEqual([]);
+    expect(again.newState).toMatchObject({ id: first!.id, email, role: "member", status: "invited" });
+    const invitations = (await server().owner.devMail()).filter((m) => m.to === email && m.kind === "invitation");
+    expect(invitations).toHaveLength(1);
+  });
+
+  it("past the replay (another credential of the same person), its own pending invitation is taken over, not refused", async () => {
+    const email = uniqueEmail("taken-over");
+    const first = await converge(resource, ctx, null, config(email, "member"));
+    const otherKey = await server().owner.createApiKey({ name: `second owner key ${email}`, owner: "member" });
+    const laterRun = await providerContext(server().url, otherKey.secret);
+    const step = await plan(resource, laterRun, null, config(email, "member"));
+    const again = await apply(resource, laterRun, null, step.planned, config(email, "member"));
+    expect(again.diagnostics ?? []).toEqual([]);
+    expect(again.newState).toMatchObject({ id: first!.id, role: "member", status: "invited" });
+  });
+
+  it("reports an invitation of someone already in the organization in another role with an import hint and creates nothing", async () => {
     const email = uniqueEmail("twice");
     await converge(resource, ctx, null, config(email, "member"));
-    const step = await plan(resource, ctx, null, config(email, "member"));
-    const { newState, diagnostics } = await apply(resource, ctx, null, step.planned, config(email, "member"));
+    const step = await plan(resource, ctx, null, config(email, "admin"));
+    const { newState, diagnostics } = await apply(resource, ctx, null, step.planned, config(email, "admin"));
     expect(newState).toBeNull();
     expect(diagnostics).toEqual([expect.objectContaining({ severity: "error", detail: expect.stringContaining(`tofu import <address> ${email}`) })]);
   });
