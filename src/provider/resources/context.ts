@@ -2,6 +2,7 @@ import type { PostscaleClient } from "../../api/client";
 import type { Me } from "../../api/types";
 import type { Access, Principal } from "../../policy";
 import { createIdempotencyKey } from "./create-keys";
+import { ReadFailures } from "./read-failures";
 import { RequestStats } from "./request-stats";
 import { ServerSnapshot } from "./snapshot";
 
@@ -38,6 +39,8 @@ export interface ProviderContext {
   keyGrantWaitMs: number;
   /** HTTP requests made by this context's client. */
   stats: RequestStats;
+  /** Read failures, reported once per cause (see read-failures.ts). */
+  readFailures: ReadFailures;
   /** The Idempotency-Key of a create, the same in every run (see create-keys.ts). */
   createKey(kind: string, request: Readonly<Record<string, unknown>>): string;
 }
@@ -53,6 +56,7 @@ export function createContext(client: PostscaleApi, caller: Me, stats: RequestSt
     caller,
     keyGrantWaitMs: KEY_GRANT_WAIT_MS,
     stats,
+    readFailures: new ReadFailures(),
     createKey: (kind, request) => createIdempotencyKey(credential, kind, request),
   };
 }

@@ -72,7 +72,7 @@ export const domainAccessResource: ResourceType<ProviderContext> = {
       if (member === undefined || grant === undefined) return { newState: null };
       return { newState: grantState(member.id, member.email, domain, grant.access) };
     } catch (err) {
-      return { newState: currentState, diagnostics: apiErrorDiagnostics(err, `Reading ${describe(currentState)}`, ATTRIBUTES) };
+      return { newState: currentState, diagnostics: await ctx.readFailures.report(err, describe(currentState), ATTRIBUTES) };
     }
   },
 

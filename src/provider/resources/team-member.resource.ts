@@ -88,7 +88,7 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
       if (member === undefined) return { newState: null };
       return { newState: memberState(member, keepEmail(currentState, member)) };
     } catch (err) {
-      return { newState: currentState, diagnostics: apiErrorDiagnostics(err, `Reading ${describe(currentState)}`, ATTRIBUTES) };
+      return { newState: currentState, diagnostics: await ctx.readFailures.report(err, describe(currentState), ATTRIBUTES) };
     }
   },
 
