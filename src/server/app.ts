@@ -3,13 +3,14 @@ import swagger from "@fastify/swagger";
 import { decideOrganizationAction } from "../policy";
 import { Authenticator } from "./auth";
 import type { AppDeps } from "./context";
-import { registerIdempotency } from "./idempotency";
+import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, registerIdempotency } from "./idempotency";
 import { Outbox } from "./mail";
 import { HttpProblem, checkRequestText, fromViolation, handleClientError, handleError, handleFrameworkError, literalPercents, notFound, sendProblem } from "./problem";
 import { RateLimiter, limitFailedAuthentication, limitRequest } from "./rate-limit";
 import { ReadCache } from "./read-cache";
 import { registerRoutes } from "./routes";
 import { formatsPlugin } from "./schemas";
+import { Writer } from "./write";
 
 const BODY_LIMIT = 256 * 1024;
 // Any parameter that fits in a request line (Node's header limit, 16 KiB) reaches its route, whose schema answers the 404 of its kind.
@@ -24,6 +25,8 @@ function requestSerializer(request: FastifyRequest) {
 export interface Services {
   deps: AppDeps & { outbox: Outbox };
   cache: ReadCache;
+  /** Runs a write: authorization, idempotency and the work in one transaction. */
+  writer: Writer;
 }
 
 /**
@@ -45,8 +48,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     },
   });
   const outbox = deps.outbox ?? new Outbox(deps.config.dev);
-  const services: Services = { deps: { ...deps, outbox }, cache: new ReadCache(deps.db) };
   const authenticator = new Authenticator(deps.db);
+  const writer = new Writer(deps.db, authenticator, deps.config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS);
+  const services: Services = { deps: { ...deps, outbox }, cache: new ReadCache(deps.db), writer };
   const limiter = deps.config.rateLimit ? new RateLimiter(deps.config.rateLimit.max, deps.config.rateLimit.windowMs) : null;
 
   app.setErrorHandler(handleError);
@@ -90,7 +94,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
   });
 
-  registerIdempotency(app, deps.db);
+  registerIdempotency(app);
   app.register(swagger, {
     openapi: {
       openapi: "3.1.0",

@@ -201,10 +201,11 @@ export const memberSchema = record(
     status: { type: "string", enum: [...MEMBER_STATUSES] },
     name: { type: ["string", "null"] },
     invited_at: dateTime,
+    invited_by: { type: ["string", "null"], description: "Member id of whoever invited them (null for the organization's first owner)." },
     joined_at: nullableDateTime,
     domain_access: { type: "array", items: grantSchema },
   },
-  ["domain_access"],
+  ["domain_access", "invited_by"],
 );
 
 export const organizationSchema = record({
