@@ -1,8 +1,8 @@
 import { SENSITIVE_TEXT, Side, UNKNOWN_TEXT, knownString, readAttribute } from "./attribute";
 import { cellOf, changeShape } from "./change-shape";
 import type { MemberDirectory } from "./member-directory";
-import type { ResourceChange } from "./plan-json";
-import { ALL_DOMAINS, NOTHING, ORGANIZATION, ReviewRow } from "./review-model";
+import type { PlanJson, ResourceChange, StateModule } from "./plan-json";
+import { ALL_DOMAINS, NOTHING, ORGANIZATION, ReviewRow, type KeyToRotate } from "./review-model";
 import { defaultKeyReach, isRole } from "../policy";
 
 /** What a key can reach, as far as the plan tells. */
@@ -148,5 +148,65 @@ export function keyRows(rc: ResourceChange, directory: MemberDirectory): ReviewR
   }
   const expiry = expiryChanged(rc, before, after);
   if (expiry) out.push(expiry);
+  return out;
+}
+
+export const API_KEY = "postscale_api_key";
+
+/** A key still there after the plan, with the member id of the person whose credential created it. */
+export interface SurvivingKey extends KeyToRotate {
+  createdBy: string;
+  /** Who holds it after the plan, as the server revokes by: a member key is revoked with its holder. */
+  owner: "organization" | "member" | undefined;
+  memberId: string | undefined;
+}
+
+/** The API keys of the prior state as no-op changes, with their module addresses (for plans that list only changes). */
+function stateKeys(module: StateModule | undefined, out: ResourceChange[]): ResourceChange[] {
+  if (!module) return out;
+  for (const r of module.resources ?? []) {
+    if (r.type !== API_KEY || r.mode === "data" || !r.values) continue;
+    const values = r.values;
+    const sensitive = r.sensitive_values ?? {};
+    out.push({
+      address: r.address, module_address: module.address, mode: "managed", type: r.type, name: r.name, index: r.index,
+      change: { actions: ["no-op"], before: values, after: values, after_unknown: {}, before_sensitive: sensitive, after_sensitive: sensitive },
+    });
+  }
+  for (const child of module.child_modules ?? []) stateKeys(child, out);
+  return out;
+}
+
+/**
+ * Every API key that exists before the plan and is still there after it
+ * (not destroyed or replaced: a replaced key gets a new secret), with who
+ * created it. Read from `resource_changes`, falling back to `prior_state`
+ * for keys a plan does not list. A key created in this plan has no
+ * creator yet; a key whose creator was never recorded (null) is left out.
+ */
+export function survivingKeys(plan: PlanJson, directory: MemberDirectory): SurvivingKey[] {
+  const keys = new Map<string, ResourceChange>();
+  for (const rc of stateKeys(plan.prior_state?.values?.root_module, [])) keys.set(rc.address, rc);
+  for (const rc of plan.resource_changes ?? []) if (rc.type === API_KEY && rc.mode !== "data") keys.set(rc.address, rc);
+  const out: SurvivingKey[] = [];
+  for (const rc of keys.values()) {
+    const shape = changeShape(rc);
+    if (shape !== "update" && shape !== "none") continue;
+    const createdBy = knownString(readAttribute(rc, "before", "created_by"));
+    if (createdBy === undefined) continue;
+    // `forget` leaves the key on the server with no after side: read it as it was.
+    const side: Side = rc.change.after ? "after" : "before";
+    const owner = knownString(readAttribute(rc, side, "owner"));
+    const key = keySide(rc, side, directory);
+    out.push({
+      createdBy,
+      owner: owner === "organization" || owner === "member" ? owner : undefined,
+      memberId: knownString(readAttribute(rc, side, "member_id")),
+      name: key.name,
+      holder: key.who,
+      domains: reachText(key.reach),
+      address: rc.address,
+    });
+  }
   return out;
 }

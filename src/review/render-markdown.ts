@@ -1,4 +1,4 @@
-import type { AccessReview, ReviewRow, ReviewSummary } from "./review-model";
+import { ORGANIZATION, type AccessReview, type ReviewRow, type ReviewSummary } from "./review-model";
 
 /** The whole output when a plan touches no access: one line, so a PR comment stays quiet. */
 export const NO_ACCESS_CHANGES = "No access changes.";
@@ -45,10 +45,15 @@ function tableRow(row: ReviewRow): string {
   return `| ${cells.join(" | ")} |`;
 }
 
+function holderText(holder: string): string {
+  return holder === ORGANIZATION ? "held by the organization" : `held by ${escapeMarkdown(holder)}`;
+}
+
 /**
- * The review as a PR comment: summary, offboarding first (who leaves and
- * what they lose), then the table of every change. A plan with no access
- * changes renders as the single line {@link NO_ACCESS_CHANGES}.
+ * The review as a PR comment: summary, offboarding first (who leaves, what
+ * they lose, and the keys they created that stay, to rotate), then the
+ * table of every change. A plan with no access changes renders as the
+ * single line {@link NO_ACCESS_CHANGES}.
  */
 export function renderMarkdown(review: AccessReview): string {
   if (!review.changes) return `${NO_ACCESS_CHANGES}\n`;
@@ -63,6 +68,7 @@ export function renderMarkdown(review: AccessReview): string {
       ];
       lines.push(`- **${escapeMarkdown(person.email)}**${role} leaves${losses.length > 0 ? " and loses:" : "; no grants or keys of theirs change in this plan."}`);
       for (const loss of losses) lines.push(`  - ${loss}`);
+      for (const key of person.rotate) lines.push(`  - rotate: API key ${escapeMarkdown(key.name)} (${holderText(key.holder)}, ${escapeMarkdown(key.domains)}): created by the person leaving`);
     }
     lines.push("");
   }

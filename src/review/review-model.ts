@@ -49,12 +49,30 @@ export interface ReviewRow {
   address: string;
 }
 
+/**
+ * A key that outlives the person leaving although they created it (held by
+ * the organization or by someone staying): they may know its secret, so it
+ * should be rotated. Markdown: "rotate: created by the person leaving".
+ */
+export interface KeyToRotate {
+  name: string;
+  /** Who holds it: `organization`, or the holder's email. */
+  holder: string;
+  /** What it reaches, as in the key rows (e.g. `organization-wide`, `app.example.com`). */
+  domains: string;
+  /** The key's resource address: `tofu apply -replace=<address>` rotates it. */
+  address: string;
+}
+
 /** A person leaving, and what leaves with them in the same plan. */
 export interface Offboarding {
   email: string;
   role?: string;
   grants: { domain: string; access: string }[];
+  /** Keys they hold: revoked with them. */
   keys: { name: string; domains: string }[];
+  /** Keys they created that survive them: rotate (created by the person leaving). */
+  rotate: KeyToRotate[];
 }
 
 export interface ReviewSummary {

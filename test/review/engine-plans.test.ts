@@ -54,6 +54,7 @@ describe("reviewPlan on real OpenTofu plans", () => {
           { domain: "news.example.com", access: "read" },
         ],
         keys: [{ name: "carol-laptop", domains: "app.example.com" }],
+        rotate: [],
       },
     ]);
     expect(review.broadening).toBe(false);

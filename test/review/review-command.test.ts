@@ -46,6 +46,7 @@ describe("postscale review", () => {
     expect(Object.keys(out)).toEqual(["summary", "offboarding", "rows", "broadening", "changes"]);
     expect(Object.keys(out.rows[0])).toEqual(expect.arrayContaining(["sign", "who", "change", "domain", "before", "after", "risk", "broadening"]));
     expect(out.offboarding[0].email).toBe("carol@example.com");
+    expect(Object.keys(out.offboarding[0])).toEqual(["email", "role", "grants", "keys", "rotate"]);
   });
 
   test("reads the plan from stdin with -", async () => {

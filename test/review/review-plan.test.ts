@@ -32,6 +32,7 @@ describe("reviewPlan on hand-written plans in the `tofu show -json` format", () 
           { domain: "news.example.com", access: "read" },
         ],
         keys: [{ name: "carol-laptop", domains: "app.example.com" }],
+        rotate: [],
       },
     ]);
     expect(review.rows.map((r) => r.sign)).toEqual(["-", "-", "-", "-"]);

@@ -5,7 +5,7 @@ import { callerPrincipal, type ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, isNotFound, pointerToPath, problemRule, violationDiagnostic } from "./diagnostics";
 import { isKnown, requireString, sameInstant, sameSet, stringAttr, stringSetAttr, timestampProblem } from "./values";
 
-const ATTRIBUTES = ["id", "name", "owner", "member_id", "domains", "expires_at", "scope", "prefix", "created_at", "secret"] as const;
+const ATTRIBUTES = ["id", "name", "owner", "member_id", "domains", "expires_at", "scope", "prefix", "created_at", "created_by", "secret"] as const;
 const OWNERS: readonly KeyOwner[] = ["organization", "member"];
 
 /** Refusals that a grant applied concurrently in the same apply can lift. */
@@ -31,7 +31,7 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
     version: 0,
     block: {
       description:
-        "A Postscale API key. Owned by the organization (a service key; only owners and admins create them) or by a member (limited to the domains that member can write, and revoked when the member leaves). A key never grants more than its owner's current access. The secret is known only after creation. When a member key names a domain granted read_write in the same apply, the provider waits briefly for the grant; adding `depends_on` on the grant makes the order explicit.",
+        "A Postscale API key. Owned by the organization (a service key; only owners and admins create them) or by a member (limited to the domains that member can write, and revoked when the member leaves). A key never grants more than its owner's current access. It is not revoked when the person who created it leaves (see `created_by`). The secret is known only after creation. When a member key names a domain granted read_write in the same apply, the provider waits briefly for the grant; adding `depends_on` on the grant makes the order explicit.",
       attributes: {
         id: { type: "string", computed: true, description: "The key's id. Import with it: the secret is not stored by Postscale, so an imported key has a null `secret`." },
         name: { type: "string", required: true, description: "A name for people (e.g. the application using it). Changes in place." },
@@ -56,6 +56,12 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
         scope: { type: "string", computed: true, description: '"organization" (every domain its owner reaches) or "domains" (only `domains`).' },
         prefix: { type: "string", computed: true, description: "The first characters of the secret, to recognise the key in logs and the dashboard." },
         created_at: { type: "string", computed: true, description: "When the key was created (RFC 3339)." },
+        created_by: {
+          type: "string",
+          computed: true,
+          description:
+            "The member id of the person whose credential created the key (null for keys made before Postscale recorded it). They may know the secret, and the key outlives them: it is not revoked when its creator leaves, so rotate it when that person leaves (replace the key, e.g. `tofu apply -replace=<address>`). `postscale review` lists such keys under offboarding.",
+        },
         secret: {
           type: "string",
           computed: true,
@@ -112,7 +118,7 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
       // Only what the configuration decides is planned known; the rest depends on the holder's role and grants at apply.
       const scope = Array.isArray(domains) ? "domains" : domains === null && owner === "organization" ? "organization" : UNKNOWN;
       return {
-        plannedState: { ...proposed, domains: domains === null ? UNKNOWN : proposed.domains, scope, id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, secret: UNKNOWN },
+        plannedState: { ...proposed, domains: domains === null ? UNKNOWN : proposed.domains, scope, id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, created_by: UNKNOWN, secret: UNKNOWN },
         diagnostics: await scopeWarnings(ctx, config, domains),
       };
     }
@@ -194,7 +200,9 @@ async function update(ctx: ProviderContext, prior: ObjectValue, planned: ObjectV
   try {
     const updated = await retryWhileGrantPending(ctx, memberId, () => ctx.client.updateApiKey(id, patch));
     ctx.snapshot.putKey(updated);
-    return { newState: keyState(updated, stringAttr(prior, "secret") as string | null, expiresAt) };
+    const state = keyState(updated, stringAttr(prior, "secret") as string | null, expiresAt);
+    // The creator never changes; the planned value (carried from prior state) stands, even a null from state written before the attribute existed.
+    return { newState: isKnown(planned.created_by) ? { ...state, created_by: planned.created_by ?? null } : state };
   } catch (err) {
     return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES, ["domains"]) };
   }
@@ -223,6 +231,7 @@ function keyState(key: ApiKey, secret: string | null, expiresAt: string | null):
     scope: key.scope,
     prefix: key.prefix,
     created_at: key.created_at,
+    created_by: key.created_by ?? null,
     secret,
   };
 }

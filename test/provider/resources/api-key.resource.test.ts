@@ -28,7 +28,7 @@ describe("postscale_api_key", () => {
   it("creates an organization key: scope planned from config, secret known only after apply, kept across refreshes", async () => {
     const cfg = config({ name: "ci", owner: "organization" });
     const step = await plan(resource, ctx, null, cfg);
-    expect(step.planned).toEqual({ ...cfg, domains: UNKNOWN, scope: "organization", id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, secret: UNKNOWN });
+    expect(step.planned).toEqual({ ...cfg, domains: UNKNOWN, scope: "organization", id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, created_by: UNKNOWN, secret: UNKNOWN });
     const { newState } = await apply(resource, ctx, null, step.planned, cfg);
     expect(newState).toMatchObject({ domains: [], scope: "organization", secret: expect.stringMatching(/^ps_/) });
     expect((newState!.secret as string).startsWith(newState!.prefix as string)).toBe(true);
@@ -111,6 +111,39 @@ describe("postscale_api_key", () => {
     expect((await plan(resource, ctx, created, config({ ...cfg, expires_at: "2031-01-31T00:00:00Z" }))).requiresReplace).toEqual([["expires_at"]]);
     expect((await plan(resource, ctx, created, config({ ...cfg, owner: "member", member_id: dev.id }))).requiresReplace).toEqual([["owner"], ["member_id"]]);
     expect((await resource.importState!(ctx, "key_missing")).diagnostics).toEqual([expect.objectContaining({ summary: "API Key Not Found" })]);
+  });
+
+  it("created_by: unknown at plan, the creating credential's person after create, kept by refresh, import and updates", async () => {
+    const creator = ctx.caller.member!.id;
+    const cfg = config({ name: "made-by", owner: "member", member_id: dev.id, domains: [STAGING] });
+    const step = await plan(resource, ctx, null, cfg);
+    expect(step.planned!.created_by).toBe(UNKNOWN);
+    const { newState } = await apply(resource, ctx, null, step.planned, cfg);
+    // The person whose credential created it (the owner here), not the key's holder.
+    expect(newState).toMatchObject({ member_id: dev.id, created_by: creator });
+    expect(await server().owner.getApiKey(newState!.id as string)).toMatchObject({ created_by: creator });
+
+    expect((await reread(newState!)).created_by).toBe(creator);
+    expect((await resource.importState!(await fresh(), newState!.id as string)).imported[0].state.created_by).toBe(creator);
+    const renamed = config({ ...cfg, name: "made-by-renamed" });
+    const rename = await plan(resource, ctx, newState, renamed);
+    expect(rename.planned!.created_by).toBe(creator);
+    expect((await apply(resource, ctx, newState, rename.planned, renamed)).newState).toMatchObject({ name: "made-by-renamed", created_by: creator });
+  });
+
+  it("state written before created_by existed (null after the additive upgrade): refresh fills it; an update without refresh keeps the planned null", async () => {
+    const cfg = config({ name: "legacy", owner: "organization" });
+    const created = (await converge(resource, ctx, null, cfg))!;
+    const legacy = { ...created, created_by: null };
+    expect((await reread(legacy)).created_by).toBe(ctx.caller.member!.id);
+
+    const renamed = config({ ...cfg, name: "legacy-renamed" });
+    const step = await plan(resource, ctx, legacy, renamed);
+    expect(step.requiresReplace).toEqual([]);
+    expect(step.planned!.created_by).toBeNull();
+    const { newState, diagnostics } = await apply(resource, ctx, legacy, step.planned, renamed);
+    expect(diagnostics ?? []).toEqual([]);
+    expect(newState).toMatchObject({ name: "legacy-renamed", created_by: null });
   });
 
   it("deletes on destroy and reads a key deleted out of band as gone", async () => {

@@ -107,6 +107,11 @@ export class ApiKey extends cdktf.TerraformResource {
     return this.getStringAttribute('created_at');
   }
 
+  // created_by - computed: true, optional: false, required: false
+  public get createdBy() {
+    return this.getStringAttribute('created_by');
+  }
+
   // domains - computed: true, optional: true, required: false
   private _domains?: string[]; 
   public get domains() {
