@@ -64,11 +64,33 @@ export function statusForCode(code: ErrorCode): number {
   return CODE_STATUS[code];
 }
 
+/**
+ * Why a request got no usable answer: `unreachable` (refused, DNS failure,
+ * connect timeout), `reset` (the connection broke after the request was
+ * sent), `timeout` (no answer in time), `cancelled` (the caller's
+ * AbortSignal fired), `other` (any other transport error).
+ */
+export type NetworkFailure = "unreachable" | "reset" | "timeout" | "cancelled" | "other";
+
+/** One attempt of a request: the status it was answered with, or the transport failure and its code. */
+export interface AttemptRecord {
+  /** The response status; absent when no response arrived. */
+  status?: number;
+  /** Why no response arrived. */
+  failure?: NetworkFailure;
+  /** The transport error's code (`ECONNRESET`, `UND_ERR_SOCKET`, `TimeoutError`, ...). */
+  code?: string;
+  /** How long the attempt took. */
+  ms: number;
+}
+
 export interface PostscaleErrorOptions {
   status?: number;
   problem?: Problem;
   errors?: FieldError[];
   cause?: unknown;
+  failure?: NetworkFailure;
+  attempts?: AttemptRecord[];
 }
 
 /** Base of every error this package throws on purpose. */
@@ -80,6 +102,10 @@ export class PostscaleError extends Error {
   readonly problem?: Problem;
   /** Field-level validation errors. */
   readonly errors: FieldError[];
+  /** For POSTSCALE_E_NETWORK: how the transport failed (a reset is not an unreachable server). */
+  readonly failure?: NetworkFailure;
+  /** Every attempt the client made, oldest first; empty for errors that did not come from a request. */
+  readonly attempts: AttemptRecord[];
 
   constructor(code: ErrorCode, message: string, options: PostscaleErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -88,6 +114,8 @@ export class PostscaleError extends Error {
     this.status = options.status ?? statusForCode(code);
     this.problem = options.problem;
     this.errors = options.errors ?? options.problem?.errors ?? [];
+    this.failure = options.failure;
+    this.attempts = options.attempts ?? [];
   }
 }
 

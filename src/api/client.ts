@@ -2,14 +2,19 @@
  * The typed Postscale API v1 client (see docs/API.md for the contract).
  *
  * - Keep-alive pooling: one undici Agent per client, shared by `withToken` clones.
- * - Retries with exponential backoff and full jitter on 429 (honouring
- *   `Retry-After`), 502/503/504 and connection resets, for idempotent
- *   methods and POSTs. Every POST carries an `Idempotency-Key` (generated
- *   unless given) reused across its retries. PATCH is retried on 429 only.
+ * - Retries with exponential backoff and full jitter: 429 for every method
+ *   (honouring `Retry-After`); 502/503/504, connection failures and
+ *   timeouts for idempotent methods (GET, PUT, PATCH, DELETE: the API's
+ *   PATCHes set absolute values) and POSTs. Every POST carries an
+ *   `Idempotency-Key` (generated unless given) reused across its retries.
+ * - Cancellation: a client-wide `signal` (inherited by `withToken` clones)
+ *   and a per-call one in {@link RequestOptions}; a cancelled request stops
+ *   at once and fails with `failure: "cancelled"`.
  * - Request coalescing: concurrent identical GETs (same path, query and
  *   credential) share one request in flight.
- * - Errors are PostscaleError with a stable `code`, the `status` and the
- *   `problem` body.
+ * - Errors are PostscaleError with a stable `code`, the `status`, the
+ *   `problem` body, `failure` for transport errors, and `attempts` listing
+ *   every attempt (the message lists them too when there was more than one).
  */
 import type { Dispatcher } from "undici";
 import type { Access, AssignableRole } from "../policy";
@@ -54,10 +59,17 @@ export interface ClientOptions {
   onRequest?: (info: RequestInfo) => void;
   /** Share one in-flight request among concurrent identical GETs. @default true */
   coalesceReads?: boolean;
-  /** Pause between attempts; tests inject a recorder. @default - a real timer */
-  sleep?: (ms: number) => Promise<void>;
+  /** Pause between attempts; tests inject a recorder. The client stops waiting when a request is cancelled, whatever this does. @default - a real timer */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Cancels every request of this client and its `withToken` clones when it
+   * fires (a provider aborts it when the engine goes away): attempts in
+   * flight are aborted, no retry follows, and each request fails with a
+   * PostscaleError whose `failure` is "cancelled".
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link PostscaleClient.request}. */
@@ -67,6 +79,8 @@ export interface RequestOptions {
   /** For POST: the key to send instead of a generated one (to make a repeat call idempotent). */
   idempotencyKey?: string;
   headers?: Record<string, string>;
+  /** Cancels this request (in addition to the client's `signal`). */
+  signal?: AbortSignal;
 }
 
 /** Page size the pagination helpers ask for unless the query names one. */
@@ -76,6 +90,7 @@ export const DEFAULT_PAGE_LIMIT = 1000;
 export class PostscaleClient {
   private readonly transport: HttpTransport;
   private readonly token: string | undefined;
+  private readonly signals: readonly AbortSignal[];
   private readonly ownsTransport: boolean;
   private readonly options: ClientOptions;
 
@@ -84,6 +99,7 @@ export class PostscaleClient {
   constructor(options: ClientOptions, shared: HttpTransport);
   constructor(options: ClientOptions, shared?: HttpTransport) {
     this.token = options.apiKey;
+    this.signals = options.signal ? [options.signal] : [];
     this.ownsTransport = shared === undefined;
     this.transport =
       shared ??
@@ -117,7 +133,8 @@ export class PostscaleClient {
    * 204). Throws PostscaleError for non-2xx answers and network failures.
    */
   request<T>(method: Exclude<HttpMethod, "HEAD">, path: string, options: RequestOptions = {}): Promise<T> {
-    return this.transport.send<T>({ method, path, token: this.token, ...options });
+    const { signal, ...rest } = options;
+    return this.transport.send<T>({ method, path, token: this.token, ...rest, signals: signal ? [...this.signals, signal] : this.signals });
   }
 
   /**
@@ -262,7 +279,7 @@ export class PostscaleClient {
   // invitations and auth: the token travels in the path, so errors and the metrics hook show a placeholder
 
   getInvitation(token: string): Promise<Record<string, unknown>> {
-    return this.transport.send({ method: "GET", path: `/v1/invitations/${segment(token)}`, displayPath: "/v1/invitations/{token}" });
+    return this.transport.send({ method: "GET", path: `/v1/invitations/${segment(token)}`, displayPath: "/v1/invitations/{token}", signals: this.signals });
   }
 
   acceptInvitation(token: string, input: { name: string; password: string }): Promise<Record<string, unknown>> {
@@ -271,15 +288,16 @@ export class PostscaleClient {
       path: `/v1/invitations/${segment(token)}/accept`,
       displayPath: "/v1/invitations/{token}/accept",
       body: input,
+      signals: this.signals,
     });
   }
 
   verifyEmail(token: string): Promise<{ token: string; redirect_to: string; member: Member }> {
-    return this.transport.send({ method: "POST", path: "/v1/auth/verify-email", body: { token } });
+    return this.transport.send({ method: "POST", path: "/v1/auth/verify-email", body: { token }, signals: this.signals });
   }
 
   login(email: string, password: string): Promise<{ token: string }> {
-    return this.transport.send({ method: "POST", path: "/v1/auth/login", body: { email, password } });
+    return this.transport.send({ method: "POST", path: "/v1/auth/login", body: { email, password }, signals: this.signals });
   }
 
   /** Ends the session this client's token belongs to. */

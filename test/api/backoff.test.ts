@@ -44,11 +44,10 @@ describe("retryDelayMs", () => {
 });
 
 describe("retry policy", () => {
-  it("treats GET, PUT, DELETE and keyed POSTs as safe to repeat, never PATCH", () => {
-    expect(["GET", "HEAD", "PUT", "DELETE"].every((m) => isRepeatSafe(m as "GET", false))).toBe(true);
+  it("treats GET, PUT, PATCH, DELETE and keyed POSTs as safe to repeat, never an unkeyed POST", () => {
+    expect(["GET", "HEAD", "PUT", "PATCH", "DELETE"].every((m) => isRepeatSafe(m as "GET", false))).toBe(true);
     expect(isRepeatSafe("POST", true)).toBe(true);
     expect(isRepeatSafe("POST", false)).toBe(false);
-    expect(isRepeatSafe("PATCH", true)).toBe(false);
   });
 
   it("retries 429 for any request, 502/503/504 only when safe, never other statuses", () => {

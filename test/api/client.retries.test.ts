@@ -1,6 +1,5 @@
 import { PostscaleClient, type RequestInfo } from "../../src/api";
-import { PostscaleError } from "../../src/errors";
-import { json, problem, recordingSleep, resetConnection, startScriptedServer, type ScriptedServer } from "./scripted-server";
+import { json, problem, recordingSleep, rejection, resetConnection, startScriptedServer, type ScriptedServer } from "./scripted-server";
 
 let server: ScriptedServer | undefined;
 let client: PostscaleClient | undefined;
@@ -24,15 +23,6 @@ function clientFor(url: string, extra: Partial<ConstructorParameters<typeof Post
     ...extra,
   });
   return { client, delays: recorder.delays, attempts };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PostscaleError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PostscaleError);
-  return error as PostscaleError;
 }
 
 describe("retries", () => {
@@ -96,11 +86,18 @@ describe("retries", () => {
     expect(delays).toEqual([]);
   });
 
-  it("does not retry PATCH on 503: the change may have been applied", async () => {
-    server = await startScriptedServer(problem(503, "Service Unavailable", "x"), json(200, {}));
+  it("retries PATCH on 502/503/504 with the same body: the API's PATCHes set absolute values", async () => {
+    server = await startScriptedServer(problem(503, "Service Unavailable", "x"), problem(502, "Bad Gateway", "x"), problem(504, "Gateway Timeout", "x"), json(200, { id: "m1", role: "admin" }));
+    const { client } = clientFor(server.url);
+    await expect(client.updateMember("m1", { role: "admin" })).resolves.toMatchObject({ role: "admin" });
+    expect(server.requests.map((r) => [r.method, r.body])).toEqual(Array(4).fill(["PATCH", '{"role":"admin"}']));
+  });
+
+  it("does not retry PATCH on 500", async () => {
+    server = await startScriptedServer(problem(500, "Internal Server Error", "x"), json(200, {}));
     const { client } = clientFor(server.url);
     const error = await rejection(client.updateMember("m1", { role: "admin" }));
-    expect(error.status).toBe(503);
+    expect(error.status).toBe(500);
     expect(server.requests).toHaveLength(1);
   });
 
@@ -140,12 +137,11 @@ describe("retries", () => {
     expect(attempts.map((a) => a.status)).toEqual([0, 200]);
   });
 
-  it("does not retry a PATCH after a connection reset", async () => {
-    server = await startScriptedServer(resetConnection, json(200, {}));
-    const { client } = clientFor(server.url);
-    const error = await rejection(client.updateApiKey("k1", { name: "x" }));
-    expect(error.code).toBe("POSTSCALE_E_NETWORK");
-    expect(server.requests).toHaveLength(1);
+  it("retries a PATCH after a connection reset", async () => {
+    server = await startScriptedServer(resetConnection, json(200, { id: "k1", name: "x" }));
+    const { client, attempts } = clientFor(server.url);
+    await expect(client.updateApiKey("k1", { name: "x" })).resolves.toEqual({ id: "k1", name: "x" });
+    expect(attempts.map((a) => a.status)).toEqual([0, 200]);
   });
 
   it("retries a refused connection for a GET and reports a network error in the end", async () => {
@@ -156,7 +152,8 @@ describe("retries", () => {
     const { client, delays } = clientFor(url, { retries: 2 });
     const error = await rejection(client.getOrganization());
     expect(error.code).toBe("POSTSCALE_E_NETWORK");
-    expect(error.message).toMatch(/^GET \/v1\/organization: network error: .*ECONNREFUSED/);
+    expect(error.message).toMatch(/^GET \/v1\/organization failed after 3 attempts over .*: refused, refused, refused\. Last: Cannot reach the Postscale API at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect(error.failure).toBe("unreachable");
     expect(error.cause).toBeDefined();
     expect(delays).toHaveLength(2);
   });

@@ -5,6 +5,8 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { PostscaleClient } from "../../src/api";
+import { PostscaleError } from "../../src/errors";
 
 export interface RecordedRequest {
   method: string;
@@ -83,4 +85,41 @@ export function recordingSleep(): { sleep: (ms: number) => Promise<void>; delays
       delays.push(ms);
     },
   };
+}
+
+/** What a test opened; {@link closeAfterEach} closes it. */
+export interface Opened {
+  server?: ScriptedServer;
+  client?: PostscaleClient;
+}
+
+/** Registers an afterEach that closes the client and the server a test put in the returned object. */
+export function closeAfterEach(): Opened {
+  const opened: Opened = {};
+  afterEach(async () => {
+    await opened.client?.close();
+    await opened.server?.close();
+    opened.client = undefined;
+    opened.server = undefined;
+  });
+  return opened;
+}
+
+/** The PostscaleError a promise rejects with (fails the test if it resolves or rejects with something else). */
+export async function rejection(promise: Promise<unknown>): Promise<PostscaleError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PostscaleError);
+  return error as PostscaleError;
+}
+
+/** Resolves once `condition` holds, polling every 5 ms; throws after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
