@@ -6,7 +6,7 @@ import type { AppDeps } from "./context";
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, registerIdempotency } from "./idempotency";
 import { Outbox } from "./mail";
 import { HttpProblem, checkRequestText, fromViolation, handleClientError, handleError, handleFrameworkError, literalPercents, notFound, sendProblem } from "./problem";
-import { RateLimiter, limitFailedAuthentication, limitRequest } from "./rate-limit";
+import { createRateLimiter, limitFailedAuthentication, limitRequest } from "./rate-limit";
 import { ReadCache } from "./read-cache";
 import { registerRoutes } from "./routes";
 import { formatsPlugin } from "./schemas";
@@ -51,7 +51,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const authenticator = new Authenticator(deps.db);
   const writer = new Writer(deps.db, authenticator, deps.config.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS);
   const services: Services = { deps: { ...deps, outbox }, cache: new ReadCache(deps.db), writer };
-  const limiter = deps.config.rateLimit ? new RateLimiter(deps.config.rateLimit.max, deps.config.rateLimit.windowMs) : null;
+  const limiter = deps.config.rateLimit ? createRateLimiter(deps.db, deps.config.rateLimit) : null;
 
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, notFound(`${request.method} ${request.url.split("?")[0]}`)));
@@ -69,10 +69,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook("onRequest", async (request) => {
     const config = request.routeOptions.config;
-    if (limiter && !config.noRateLimit) limitRequest(limiter, request);
+    if (limiter && !config.noRateLimit) await limitRequest(limiter, request);
     if (config.auth === "none" || request.is404) return;
-    request.caller = await authenticator.authenticate(request).catch((err: unknown) => {
-      throw limiter && !config.noRateLimit ? limitFailedAuthentication(limiter, request, err) : err;
+    request.caller = await authenticator.authenticate(request).catch(async (err: unknown) => {
+      throw limiter && !config.noRateLimit ? await limitFailedAuthentication(limiter, request, err) : err;
     });
     if (config.orgAction) {
       const decision = decideOrganizationAction(request.caller.principal, config.orgAction);

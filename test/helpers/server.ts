@@ -106,6 +106,16 @@ export class TestServer {
     this.running = await ServerProcess.start({ ...this.storage.options(this.overrides, false), port });
   }
 
+  /**
+   * Another server process on the same database (a replica: PostgreSQL
+   * only, since PGlite's data directory belongs to one process).
+   */
+  async replica(overrides: ServerOverrides = {}): Promise<{ url: string; as(token: string | undefined): Caller; close(): Promise<void> }> {
+    if (this.backend !== "postgresql") throw new Error("replicas share a PostgreSQL database; PGlite has one writer");
+    const running = await ServerProcess.start({ ...this.storage.options({ ...this.overrides, ...overrides }, false) });
+    return { url: running.url, as: (token) => new Caller(running.url, token), close: () => running.close() };
+  }
+
   /** Kills the server with SIGKILL (no clean shutdown) and starts it again on the same storage and port. */
   async crash(): Promise<void> {
     const port = this.running.port;

@@ -190,6 +190,19 @@ CREATE TABLE idempotency_records (
 CREATE INDEX idempotency_records_expiry ON idempotency_records (expires_at);
 `,
   },
+  {
+    version: 3,
+    name: "shared rate limits",
+    sql: `
+-- Fixed-window request counts shared by every server on the database.
+CREATE TABLE rate_limit_windows (
+  bucket text NOT NULL,
+  window_index bigint NOT NULL,
+  count integer NOT NULL,
+  PRIMARY KEY (bucket, window_index)
+);
+`,
+  },
 ];
 
 /**

@@ -5,7 +5,7 @@ import { recordAudit } from "../audit";
 import { callerOf } from "../context";
 import type { Queryable } from "../db/adapter";
 import { HttpProblem, notFound } from "../problem";
-import { DEFAULT_LOGIN_FAILURE_LIMIT, RateLimiter, tooManyRequests } from "../rate-limit";
+import { DEFAULT_LOGIN_FAILURE_LIMIT, createRateLimiter, tooManyRequests } from "../rate-limit";
 import { MEMBER_COLUMNS, MemberRow, iso, toMember } from "../records";
 import { emailSchema, invitationParams, memberSchema, nameSchema, noContent, object, record, responses, tokenSchema } from "../schemas";
 import { SESSION_PREFIX, hashPassword, newId, newSecret, sha256, verifyPassword } from "../security";
@@ -64,7 +64,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
   const tokenParams = invitationParams;
   const failureLimit = services.deps.config.loginFailureLimit ?? DEFAULT_LOGIN_FAILURE_LIMIT;
   // Failed logins per target email, across all client addresses: password guessing against one account is slow whatever its source.
-  const loginFailures = failureLimit ? new RateLimiter(failureLimit.max, failureLimit.windowMs) : null;
+  const loginFailures = failureLimit ? createRateLimiter(db, failureLimit) : null;
 
   app.get<{ Params: { token: string } }>(
     "/v1/invitations/:token",
@@ -186,7 +186,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
     async (request) => {
       const email = normalizeEmail(request.body.email);
       const failureKey = `login:${email}`;
-      const wait = loginFailures?.wait(failureKey) ?? 0;
+      const wait = (await loginFailures?.wait(failureKey)) ?? 0;
       if (wait > 0) throw tooManyRequests(`Too many failed logins for this email.`, wait);
       const candidates = await db.query<{ id: string; org_id: string; password_hash: string | null }>(
         "SELECT id, org_id, password_hash FROM members WHERE email = $1 AND joined_at IS NOT NULL ORDER BY id",
@@ -202,7 +202,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
         }
       }
       if (candidates.length === 0) await verifyPassword(request.body.password, null);
-      loginFailures?.hit(failureKey);
+      await loginFailures?.hit(failureKey);
       throw new HttpProblem(401, "Email or password is wrong, or the membership is not active yet (accept the invitation and verify the email first).");
     },
   );

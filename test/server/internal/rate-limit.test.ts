@@ -1,16 +1,16 @@
-import { RateLimiter, parseRateLimit } from "../../../src/server/rate-limit";
+import { MemoryWindows, RateLimiter, parseRateLimit } from "../../../src/server/rate-limit";
 
 describe("RateLimiter", () => {
-  it("allows max requests per window per key, then answers with the seconds left", () => {
+  it("allows max requests per window per key, then answers with the seconds left", async () => {
     let now = 1_000_000;
-    const limiter = new RateLimiter(3, 10_000, () => now);
-    expect([limiter.hit("a"), limiter.hit("a"), limiter.hit("a")]).toEqual([0, 0, 0]);
-    expect(limiter.hit("a")).toBe(10);
-    expect(limiter.hit("b")).toBe(0);
+    const limiter = new RateLimiter(3, 10_000, new MemoryWindows(() => now));
+    expect([await limiter.hit("a"), await limiter.hit("a"), await limiter.hit("a")]).toEqual([0, 0, 0]);
+    expect(await limiter.hit("a")).toBe(10);
+    expect(await limiter.hit("b")).toBe(0);
     now += 7_500;
-    expect(limiter.hit("a")).toBe(3);
+    expect(await limiter.hit("a")).toBe(3);
     now += 2_500;
-    expect(limiter.hit("a")).toBe(0);
+    expect(await limiter.hit("a")).toBe(0);
   });
 });
 
