@@ -20,6 +20,9 @@ export const PROVIDER_VERSION = "0.1.0";
 /** Where the provider talks to when neither `endpoint` nor POSTSCALE_ENDPOINT is set: the local server's default. */
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:4000";
 
+/** Cancels the requests of every context of this process when the engine stops the provider. */
+const inFlight = new AbortController();
+
 /** The Postscale provider: schema, configuration, resources and data sources. */
 export const postscaleProvider: ProviderDefinition<ProviderContext> = {
   name: "postscale",
@@ -52,6 +55,11 @@ export const postscaleProvider: ProviderDefinition<ProviderContext> = {
 
   async configure(config) {
     return configureProvider(config, process.env);
+  },
+
+  // The engine's StopProvider (Ctrl-C, or the engine going away): cancel every request in flight, so nothing runs on whose result nobody waits.
+  stop() {
+    inFlight.abort(new Error("the engine stopped the provider"));
   },
 
   resources: [teamMemberResource, domainAccessResource, apiKeyResource],
@@ -91,7 +99,7 @@ export async function configureProvider(config: ObjectValue, env: NodeJS.Process
 
   const stats = new RequestStats();
   stats.reportAtExit(nonEmpty(env.POSTSCALE_PROVIDER_STATS));
-  const client = new PostscaleClient({ endpoint, apiKey, onRequest: (info) => stats.record(info) });
+  const client = new PostscaleClient({ endpoint, apiKey, onRequest: (info) => stats.record(info), signal: inFlight.signal });
   try {
     const caller = await client.me();
     return { ctx: createContext(client, caller, stats, apiKey) };
@@ -110,7 +118,7 @@ function credentialDiagnostics(err: unknown, endpoint: string): Diagnostic[] {
       ),
     ];
   }
-  if (err instanceof PostscaleError && err.code === "POSTSCALE_E_NETWORK") {
+  if (err instanceof PostscaleError && err.code === "POSTSCALE_E_NETWORK" && (err.failure === "unreachable" || err.failure === undefined)) {
     return [
       attributeError(
         ["endpoint"],

@@ -1,4 +1,5 @@
 import type { ApiKey, KeyOwner } from "../../api/types";
+import { PostscaleError } from "../../errors";
 import { checkOrganizationKeyMember, domainProblem, nameProblem, resolveKeyScope, type KeyHolder } from "../../policy";
 import { UNKNOWN, type ApplyResponse, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType, type Value } from "../protocol/types";
 import { callerPrincipal, type ProviderContext } from "./context";
@@ -151,7 +152,7 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
       const expiresAt = stringAttr(currentState, "expires_at") as string | null;
       return { newState: keyState(key, stringAttr(currentState, "secret") as string | null, sameInstant(expiresAt, key.expires_at) ? expiresAt : key.expires_at) };
     } catch (err) {
-      return { newState: currentState, diagnostics: apiErrorDiagnostics(err, `Reading ${describe(currentState)}`, ATTRIBUTES) };
+      return { newState: currentState, diagnostics: await ctx.readFailures.report(err, describe(currentState), ATTRIBUTES) };
     }
   },
 
@@ -175,14 +176,24 @@ async function create(ctx: ProviderContext, planned: ObjectValue): Promise<Apply
   const expiresAt = stringAttr(planned, "expires_at") as string | null;
   const domains = stringSetAttr(planned, "domains");
   const owner = requireString(planned, "owner") as KeyOwner;
+  const request = { name, owner, member_id: memberId, domains: Array.isArray(domains) ? [...domains].sort() : null, expires_at: expiresAt };
+  // The same in every run: a create whose reply was lost is replayed, secret included, by the next run (see create-keys.ts).
+  const idempotencyKey = ctx.createKey("api_key", request);
   try {
-    const created = await retryWhileGrantPending(ctx, memberId, () =>
-      ctx.client.createApiKey({ name, owner, member_id: memberId, domains: isKnown(domains) ? domains : null, expires_at: expiresAt }),
-    );
+    const created = await retryWhileGrantPending(ctx, memberId, () => ctx.client.createApiKey(request, { idempotencyKey }));
     ctx.snapshot.putKey(created);
     return { newState: keyState(created, created.secret, expiresAt) };
   } catch (err) {
-    return { newState: null, diagnostics: apiErrorDiagnostics(err, `Creating ${describe(planned)}`, ATTRIBUTES, ["domains"]) };
+    const diagnostics = apiErrorDiagnostics(err, `Creating ${describe(planned)}`, ATTRIBUTES, ["domains"]);
+    if (err instanceof PostscaleError && problemRule(err) === "key_name_taken") {
+      const existing = (await ctx.client.listApiKeys().catch(() => [])).find((k) => k.name === name && k.owner === owner && (owner === "organization" || k.member_id === memberId));
+      const which = existing ? ` (id ${existing.id})` : "";
+      diagnostics.forEach(
+        (d) =>
+          (d.detail += ` Key names are unique per holder, so no second key was made. If the existing key${which} is one an earlier run created and lost the reply of, beyond the server's replay window its secret cannot be recovered: revoke it and apply again${existing ? `, or adopt it with \`tofu import <address> ${existing.id}\` and rotate it with \`tofu apply -replace=<address>\`` : ""}.`),
+      );
+    }
+    return { newState: null, diagnostics };
   }
 }
 

@@ -101,8 +101,9 @@ export function apiErrorDiagnostics(err: unknown, action: string, attributes: re
     return [{ severity: "error", summary: "Unexpected Provider Error", detail: `${action} failed: ${err instanceof Error ? err.message : String(err)}` }];
   }
   const rule = problemRule(err);
-  const summary = (rule && RULE_SUMMARIES[rule as Rule]) ?? CODE_SUMMARIES[err.code];
-  const said = err.problem?.detail ?? err.message;
+  const summary = (rule && RULE_SUMMARIES[rule as Rule]) ?? networkSummary(err) ?? CODE_SUMMARIES[err.code];
+  // After retries the message lists every attempt ("5 attempts over 12 s: 503, 503, 429, reset, 503"); show that.
+  const said = err.attempts.length > 1 ? err.message : (err.problem?.detail ?? err.message);
   const ruleNote = rule ? ` (rule ${rule})` : "";
   if (err.errors.length === 0) {
     return [{ severity: "error", summary, detail: `${action} failed: ${said}${ruleNote}${fixHint(err)}`, path: fallbackPath }];
@@ -115,11 +116,28 @@ export function apiErrorDiagnostics(err: unknown, action: string, attributes: re
   }));
 }
 
+/** The summary of a failure without an answer, by what happened to the connection. */
+export function networkSummary(err: PostscaleError): string | undefined {
+  if (err.code !== "POSTSCALE_E_NETWORK") return undefined;
+  switch (err.failure) {
+    case "reset":
+      return "Connection To Postscale API Reset";
+    case "timeout":
+      return "Postscale API Did Not Answer In Time";
+    case "cancelled":
+      return "Postscale Request Cancelled";
+    default:
+      return "Cannot Reach Postscale API";
+  }
+}
+
 function fixHint(err: PostscaleError): string {
   switch (err.code) {
     case "POSTSCALE_E_UNAUTHENTICATED":
       return ". Check the provider's api_key (or POSTSCALE_API_KEY).";
     case "POSTSCALE_E_NETWORK":
+      if (err.failure === "cancelled") return ".";
+      if (err.failure === "reset" || err.failure === "timeout") return ". Apply again: creates are safe to repeat and every other change sets an absolute value.";
       return ". Check that the Postscale API is running and that the provider's endpoint (or POSTSCALE_ENDPOINT) points at it.";
     case "POSTSCALE_E_RATE_LIMITED":
       return ". Retry later, or lower the engine's -parallelism.";

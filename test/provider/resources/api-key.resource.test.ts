@@ -146,6 +146,27 @@ describe("postscale_api_key", () => {
     expect(newState).toMatchObject({ name: "legacy-renamed", created_by: null });
   });
 
+  it("a create repeated by a later run (its reply lost) gets the same key and secret back; nothing doubles", async () => {
+    const cfg = config({ name: "lost-reply", owner: "organization", domains: [STAGING, APP] });
+    const first = await apply(resource, ctx, null, (await plan(resource, ctx, null, cfg)).planned, cfg);
+    const laterRun = await fresh();
+    const again = await apply(resource, laterRun, null, (await plan(resource, laterRun, null, cfg)).planned, cfg);
+    expect(again.diagnostics ?? []).toEqual([]);
+    expect(again.newState).toMatchObject({ id: first.newState!.id, secret: first.newState!.secret });
+    const named = (await server().owner.listApiKeys()).filter((k) => k.name === "lost-reply");
+    expect(named).toHaveLength(1);
+  });
+
+  it("a second key of a taken name is refused (key_name_taken) with the existing key's id and how to adopt or revoke it", async () => {
+    await converge(resource, ctx, null, config({ name: "taken", owner: "organization" }));
+    const cfg = config({ name: "taken", owner: "organization", domains: [APP] });
+    const { newState, diagnostics } = await apply(resource, ctx, null, (await plan(resource, ctx, null, cfg)).planned, cfg);
+    expect(newState).toBeNull();
+    const existing = (await server().owner.listApiKeys()).find((k) => k.name === "taken")!;
+    expect(diagnostics).toEqual([expect.objectContaining({ severity: "error", detail: expect.stringContaining(`tofu import <address> ${existing.id}`) })]);
+    expect((await server().owner.listApiKeys()).filter((k) => k.name === "taken")).toHaveLength(1);
+  });
+
   it("deletes on destroy and reads a key deleted out of band as gone", async () => {
     const created = (await converge(resource, ctx, null, config({ name: "short-lived", owner: "organization" })))!;
     expect((await apply(resource, ctx, created, null, null)).newState).toBeNull();
