@@ -1,7 +1,7 @@
 import { ALLOW, Decision, deny } from "./decision";
 import { OrganizationAction, decideOrganizationAction } from "./actions";
 import { Principal } from "./principal";
-import { Role, isAssignableRole, isManager } from "./roles";
+import { AssignableRole, Role, isAssignableRole, isManager } from "./roles";
 
 /** The member an action is aimed at. */
 export interface TargetMember {
@@ -62,6 +62,18 @@ export function decideGrantChange(actor: Principal, target: TargetMember): Decis
     checkGrantTarget(target),
   );
 }
+
+/**
+ * Removing a member's domain access: any manager may, whoever the target.
+ * Unlike granting, it is allowed on someone who cannot hold grants, so a
+ * stale grant can always be cleaned up.
+ */
+export function decideGrantRemoval(actor: Principal): Decision {
+  return decideOrganizationAction(actor, "team.domain_access.write");
+}
+
+/** The role the previous owner keeps after transfer-ownership. */
+export const PREVIOUS_OWNER_ROLE: AssignableRole = "admin";
 
 /**
  * Domain access is only for role member: owners and admins already reach

@@ -2,7 +2,7 @@ import Fastify, { FastifyInstance, FastifyRequest, FastifyServerOptions } from "
 import swagger from "@fastify/swagger";
 import { decideOrganizationAction } from "../policy";
 import { Authenticator } from "./auth";
-import type { AppDeps } from "./context";
+import type { AppDeps, Services } from "./context";
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, registerIdempotency } from "./idempotency";
 import { Outbox } from "./mail";
 import { HttpProblem, checkRequestText, fromViolation, handleClientError, handleError, handleFrameworkError, literalPercents, notFound, sendProblem } from "./problem";
@@ -21,13 +21,6 @@ function requestSerializer(request: FastifyRequest) {
   return { method: request.method, url: request.url.replace(/(\/v1\/invitations\/)[^/?]+/, "$1***"), remoteAddress: request.ip };
 }
 
-/** Services every route plugin receives. */
-export interface Services {
-  deps: AppDeps & { outbox: Outbox };
-  cache: ReadCache;
-  /** Runs a write: authorization, idempotency and the work in one transaction. */
-  writer: Writer;
-}
 
 /**
  * The Postscale API as a Fastify instance that never listens: call

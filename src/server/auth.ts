@@ -3,16 +3,14 @@ import { Access, Principal, organizationKeyPrincipal } from "../policy";
 import type { Database, Queryable } from "./db/adapter";
 import type { Caller } from "./context";
 import { HttpProblem } from "./problem";
-import { KEY_COLUMNS, KeyRow, MEMBER_COLUMNS, MemberRow } from "./records";
+import { KEY_COLUMNS, KeyRow, MEMBER_COLUMNS, MemberRow, grantsOf } from "./records";
 import { API_KEY_PREFIX, SESSION_PREFIX, sha256 } from "./security";
 
-const GRANTS_OF = (memberIdColumn: string) =>
-  `(SELECT json_object_agg(d.name, g.access) FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = ${memberIdColumn}) AS grants`;
 
 // One indexed lookup each: the credential, its person and their current grants.
-const KEY_LOOKUP = `SELECT ${KEY_COLUMNS}, m.id AS m_id, m.email, m.role, m.name AS m_name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, m.invited_by, ${GRANTS_OF("k.member_id")}
+const KEY_LOOKUP = `SELECT ${KEY_COLUMNS}, m.id AS m_id, m.email, m.role, m.name AS m_name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, m.invited_by, ${grantsOf("k.member_id")}
 FROM api_keys k LEFT JOIN members m ON m.id = k.member_id WHERE k.secret_hash = $1`;
-const SESSION_LOOKUP = `SELECT s.id AS session_id, s.expires_at AS session_expires_at, ${MEMBER_COLUMNS}, ${GRANTS_OF("s.member_id")}
+const SESSION_LOOKUP = `SELECT s.id AS session_id, s.expires_at AS session_expires_at, ${MEMBER_COLUMNS}, ${grantsOf("s.member_id")}
 FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1`;
 
 type KeyLookupRow = KeyRow & Omit<MemberRow, "id" | "org_id" | "name"> & { m_id: string | null; m_name: string | null; grants: Record<string, Access> | null };

@@ -1,5 +1,5 @@
 import { chmod, writeFile } from "node:fs/promises";
-import { domainProblem, emailProblem, nameProblem, normalizeEmail } from "../policy";
+import { type KeyHolder, domainProblem, emailProblem, nameProblem, normalizeEmail, resolveKeyScope } from "../policy";
 import { ValidationError } from "../errors";
 import { recordAudit } from "./audit";
 import type { Database } from "./db/adapter";
@@ -60,9 +60,13 @@ export async function bootstrap(db: Database, spec: BootstrapSpec): Promise<stri
       await tx.query("INSERT INTO domains (id, org_id, name, dkim_selector, dkim_public_key) VALUES ($1, $2, $3, $4, $5)", [newId("dom"), orgId, name, dkim.selector, dkim.publicKey]);
     }
     const keyId = newId("key");
+    // The owner's own key, decided like any key the owner creates for themselves without domains.
+    const owner: KeyHolder = { id: ownerId, email, role: "owner", grants: {} };
+    const scope = resolveKeyScope({ role: owner.role, memberId: owner.id, email, grants: {} }, { owner: "member", memberId: ownerId }, owner, spec.domains);
+    if (!scope.allowed) throw new Error(`bootstrap key refused by the policy: ${scope.message}`);
     await tx.query(
-      "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, owner, member_id, scope, domains, created_by) VALUES ($1, $2, 'bootstrap', $3, $4, 'member', $5, 'organization', '{}', $5)",
-      [keyId, orgId, secret.slice(0, KEY_PREFIX_LENGTH), sha256(secret), ownerId],
+      "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, owner, member_id, scope, domains, created_by) VALUES ($1, $2, 'bootstrap', $3, $4, 'member', $5, $6, $7::text[], $5)",
+      [keyId, orgId, secret.slice(0, KEY_PREFIX_LENGTH), sha256(secret), ownerId, scope.scope, scope.domains],
     );
     await recordAudit(tx, { orgId, memberId: null, actor: null, credential: "bootstrap" }, "organization.bootstrap", `organization:${orgId}`, null, {
       name: spec.organization,

@@ -21,6 +21,11 @@ export interface MemberRow {
   invited_by: string | null;
 }
 
+/** A member's grants as one JSON object (domain name -> access), in the same query: never one query per member. */
+export function grantsOf(memberIdColumn: string): string {
+  return `(SELECT json_object_agg(d.name, g.access) FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = ${memberIdColumn}) AS grants`;
+}
+
 export const MEMBER_COLUMNS = "m.id, m.org_id, m.email, m.role, m.name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, m.invited_by";
 
 /** Status is computed when read: an invitation left unaccepted past its expiry shows "expired". */

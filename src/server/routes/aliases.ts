@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../app";
 import { recordAudit } from "../audit";
-import { callerOf } from "../context";
+import { callerOf, type Services } from "../context";
 import { isUniqueViolation } from "../db/adapter";
 import { conflict, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { Access, KeyHolder, decideKeyChange, decideKeyRead, keysVisibleTo, resolveKeyScope } from "../../policy";
-import type { Services } from "../app";
 import { recordAudit } from "../audit";
-import { Caller, callerOf } from "../context";
+import { Caller, callerOf, type Services } from "../context";
 import { type Queryable, isUniqueViolation } from "../db/adapter";
 import { HttpProblem, fromViolation, invalid, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
-import { KEY_COLUMNS, KeyRow, toApiKey } from "../records";
+import { KEY_COLUMNS, KeyRow, grantsOf, toApiKey } from "../records";
 import { apiKeySchema, createdApiKeySchema, domainNameSchema, idSchema, keyParams, listQuery, nameSchema, noContent, object, page, responses } from "../schemas";
 import { API_KEY_PREFIX, KEY_PREFIX_LENGTH, newId, newSecret, sha256 } from "../security";
 
@@ -16,7 +15,7 @@ const domainsInput = { type: ["array", "null"], maxItems: 1000, items: domainNam
 async function loadHolder(q: Queryable, orgId: string, memberId: string | null | undefined): Promise<KeyHolder | null> {
   if (!memberId) return null;
   const [row] = await q.query<{ id: string; email: string; role: KeyHolder["role"]; grants: Record<string, Access> | null }>(
-    "SELECT m.id, m.email, m.role, (SELECT json_object_agg(d.name, g.access) FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = m.id) AS grants FROM members m WHERE m.org_id = $1 AND m.id = $2",
+    `SELECT m.id, m.email, m.role, ${grantsOf("m.id")} FROM members m WHERE m.org_id = $1 AND m.id = $2`,
     [orgId, memberId],
   );
   return row ? { id: row.id, email: row.email, role: row.role, grants: row.grants ?? {} } : null;

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../app";
-import { callerOf } from "../context";
+import { callerOf, type Services } from "../context";
 import { decodeCursor, toPage } from "../pagination";
 import { iso } from "../records";
 import { dateTime, listQuery, page, record, responses } from "../schemas";

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { normalizeEmail } from "../../policy";
-import type { Services } from "../app";
 import { recordAudit } from "../audit";
-import { callerOf } from "../context";
+import { callerOf, type Services } from "../context";
 import type { Queryable } from "../db/adapter";
 import { HttpProblem, notFound } from "../problem";
 import { DEFAULT_LOGIN_FAILURE_LIMIT, createRateLimiter, tooManyRequests } from "../rate-limit";

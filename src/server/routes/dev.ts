@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../app";
+import type { Services } from "../context";
 import { emailSchema, object, record } from "../schemas";
 
 const mailSchema = record({

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../app";
 import { recordAudit } from "../audit";
-import { callerOf } from "../context";
+import { callerOf, type Services } from "../context";
 import { dmarcReports, dnsRecords, domainStats, newDkimKey, warmingLimit } from "../domain-data";
 import { conflict } from "../problem";
 import { DomainRow, iso, toDomain } from "../records";

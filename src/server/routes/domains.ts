@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { effectiveAccess, visibleDomains } from "../../policy";
-import type { Services } from "../app";
 import { recordAudit } from "../audit";
-import { callerOf } from "../context";
+import { callerOf, type Services } from "../context";
 import { isUniqueViolation } from "../db/adapter";
 import { newDkimKey } from "../domain-data";
 import { conflict } from "../problem";
@@ -52,7 +51,7 @@ export function registerDomainRoutes(app: FastifyInstance, services: Services): 
           if (isUniqueViolation(err)) throw conflict(`Domain "${request.body.name}" already exists in this organization.`);
           throw err;
         }
-        const domain = toDomain(row, "read_write");
+        const domain = toDomain(row, effectiveAccess(caller.principal, row.name)!);
         await recordAudit(tx, caller, "domain.create", `domain:${row.name}`, null, domain);
         return domain;
       });
@@ -105,7 +104,7 @@ export function registerDomainRoutes(app: FastifyInstance, services: Services): 
         const keys = await tx.query<{ id: string }>("UPDATE api_keys SET domains = array_remove(domains, $2) WHERE org_id = $1 AND $2 = ANY(domains) RETURNING id", [caller.orgId, row.name]);
         // Grants, aliases and inbound rules go by ON DELETE CASCADE.
         await tx.query("DELETE FROM domains WHERE id = $1", [row.id]);
-        await recordAudit(tx, caller, "domain.delete", `domain:${row.name}`, { ...toDomain(row, "read_write"), rescoped_api_keys: keys.map((k) => k.id) }, null);
+        await recordAudit(tx, caller, "domain.delete", `domain:${row.name}`, { ...toDomain(row, effectiveAccess(caller.principal, row.name)!), rescoped_api_keys: keys.map((k) => k.id) }, null);
       });
       return reply.send();
     },

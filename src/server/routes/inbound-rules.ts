@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { emailProblem } from "../../policy";
-import type { Services } from "../app";
 import { recordAudit } from "../audit";
-import { callerOf } from "../context";
+import { callerOf, type Services } from "../context";
 import { invalid, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
 import { iso } from "../records";

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../app";
+import type { Services } from "../context";
 import { registerApiKeyRoutes } from "./api-keys";
 import { registerAuditRoutes } from "./audit";
 import { registerAuthRoutes } from "./auth";

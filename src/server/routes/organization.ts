@@ -1,8 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { Violation, decideTransferOwnership, effectiveAccess } from "../../policy";
-import type { Services } from "../app";
+import { PREVIOUS_OWNER_ROLE, Violation, canHoldGrants, decideTransferOwnership, effectiveAccess } from "../../policy";
 import { recordAudit } from "../audit";
-import { Caller, callerOf } from "../context";
+import { Caller, callerOf, type Services } from "../context";
 import type { Queryable } from "../db/adapter";
 import { fromViolation, invalid } from "../problem";
 import { MEMBER_COLUMNS, MemberRow, grantList, iso, memberStatus, toApiKey, toMember } from "../records";
@@ -170,12 +169,11 @@ export function registerOrganizationRoutes(app: FastifyInstance, services: Servi
         if (!target) throw invalid([{ path: "/member_id", message: `no member with id "${request.body.member_id}" in this organization` }]);
         const decision = decideTransferOwnership(caller.principal, { id: target.id, email: target.email, role: target.role, status: memberStatus(target) });
         if (!decision.allowed) throw fromViolation(decision as Violation);
-        const [owner] = await tx.query<MemberRow>(`UPDATE members m SET role = 'admin' WHERE m.org_id = $1 AND m.role = 'owner' RETURNING ${MEMBER_COLUMNS}`, [caller.orgId]);
+        const [owner] = await tx.query<MemberRow>(`UPDATE members m SET role = $2 WHERE m.org_id = $1 AND m.role = 'owner' RETURNING ${MEMBER_COLUMNS}`, [caller.orgId, PREVIOUS_OWNER_ROLE]);
         const [newOwner] = await tx.query<MemberRow>(`UPDATE members m SET role = 'owner' WHERE m.id = $1 RETURNING ${MEMBER_COLUMNS}`, [target.id]);
-        // Owners reach every domain; grants on them would be meaningless.
-        await tx.query("DELETE FROM grants WHERE member_id = $1", [target.id]);
+        if (!canHoldGrants("owner")) await tx.query("DELETE FROM grants WHERE member_id = $1", [target.id]);
         const result = { owner: toMember(newOwner), previous_owner: toMember(owner) };
-        await recordAudit(tx, caller, "organization.transfer_ownership", `member:${target.id}`, { owner: owner.id }, { owner: target.id, previous_owner_role: "admin" });
+        await recordAudit(tx, caller, "organization.transfer_ownership", `member:${target.id}`, { owner: owner.id }, { owner: target.id, previous_owner_role: PREVIOUS_OWNER_ROLE });
         return result;
       });
     },

@@ -1,19 +1,18 @@
 import type { FastifyInstance } from "fastify";
-import { Access, ROLES, Role, Violation, canHoldGrants, checkGrantTarget, decideGrantChange, decideInvite, decideRemove, decideRoleChange, normalizeEmail } from "../../policy";
-import type { Services } from "../app";
+import { Access, ROLES, Role, Violation, canHoldGrants, checkGrantTarget, decideGrantChange, decideGrantRemoval, decideInvite, decideRemove, decideRoleChange, normalizeEmail } from "../../policy";
 import { recordAudit } from "../audit";
-import { callerOf } from "../context";
+import { callerOf, type Services } from "../context";
 import type { Queryable } from "../db/adapter";
 import { isUniqueViolation } from "../db/adapter";
 import { conflict, fromViolation, invalid, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
-import { MEMBER_COLUMNS, MemberRow, grantList, memberStatus, toMember } from "../records";
+import { MEMBER_COLUMNS, MemberRow, grantList, grantsOf, memberStatus, toMember } from "../records";
 import { accessSchema, domainNameSchema, emailSchema, grantParams, grantSchema, listQuery, memberParams, memberSchema, noContent, object, page, responses } from "../schemas";
 import { newId, newSecret, sha256 } from "../security";
 import { domainNotFound } from "./domain-guard";
 
 type Grants = Record<string, Access>;
-const GRANTS_SQL = "(SELECT json_object_agg(d.name, g.access) FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = m.id) AS grants";
+const GRANTS_SQL = grantsOf("m.id");
 
 async function loadMember(q: Queryable, orgId: string, id: string, lock = false): Promise<MemberRow & { grants: Grants | null; invited_by_email?: string | null }> {
   const [row] = await q.query<MemberRow & { grants: Grants | null }>(`SELECT ${MEMBER_COLUMNS}, ${GRANTS_SQL} FROM members m WHERE m.org_id = $1 AND m.id = $2${lock ? " FOR UPDATE OF m" : ""}`, [orgId, id]);
@@ -256,8 +255,8 @@ export function registerTeamRoutes(app: FastifyInstance, services: Services): vo
       const { id, domain } = request.params;
       await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
         const row = await loadMember(tx, caller.orgId, id, true);
-        const decision = decideGrantChange(caller.principal, target(row));
-        if (!decision.allowed && decision.status !== 422) throw fromViolation(decision as Violation);
+        const decision = decideGrantRemoval(caller.principal);
+        if (!decision.allowed) throw fromViolation(decision);
         const removed = await tx.query<{ access: Access }>(
           "DELETE FROM grants g USING domains d WHERE g.domain_id = d.id AND g.member_id = $1 AND d.org_id = $2 AND d.name = $3 RETURNING g.access",
           [row.id, caller.orgId, domain],
