@@ -5,7 +5,7 @@
  */
 import { PostscaleClient, type RequestInfo } from "../../src/api";
 import { PostscaleError } from "../../src/errors";
-import { APP, ORGANIZATION, PROD, STAGING, TestServer } from "../helpers/server";
+import { APP, ORGANIZATION, OWNER_EMAIL, PROD, STAGING, TestServer } from "../helpers/server";
 
 let server: TestServer;
 let owner: PostscaleClient;
@@ -35,7 +35,7 @@ async function onboard(email: string, grants: Array<{ domain: string; access: "r
   const invited = await owner.inviteMember({ email, role: "member", domain_access: grants });
   expect(invited.status).toBe("invited");
   const invitation = (await owner.devMail()).filter((m) => m.to === email && m.kind === "invitation").pop();
-  expect(invitation).toBeDefined();
+  expect(invitation).toMatchObject({ to: email, kind: "invitation", token: expect.any(String) });
   // Invitation and sign-up calls never send the client's credential.
   await owner.acceptInvitation(invitation!.token, { name: "Ada Lovelace", password: "correct-horse-battery" });
   const verification = (await owner.devMail()).filter((m) => m.to === email && m.kind === "verify_email").pop();
@@ -79,7 +79,7 @@ describe("PostscaleClient against the real server", () => {
     expect(key.domains).toEqual([APP]);
     const listed = await owner.listApiKeys();
     const record = listed.find((k) => k.id === key.id);
-    expect(record).toBeDefined();
+    expect(record).toMatchObject({ id: key.id, name: "grace-ci", prefix: key.prefix, scope: "domains", domains: [APP] });
     expect(record).not.toHaveProperty("secret");
     const viaKey = owner.withToken(key.secret);
     expect((await viaKey.listDomains()).map((d) => d.name)).toEqual([APP]);
@@ -91,7 +91,7 @@ describe("PostscaleClient against the real server", () => {
     expect(attempts.length - before).toBe(1);
     const ada = members.find((m) => m.email === "ada@example.com");
     expect(ada?.domain_access?.map((g) => g.domain).sort()).toEqual([APP, STAGING]);
-    expect(members.find((m) => m.role === "owner")).toBeDefined();
+    expect(members.filter((m) => m.role === "owner").map((m) => m.email)).toEqual([OWNER_EMAIL]);
   });
 
   it("follows cursors across pages", async () => {

@@ -154,7 +154,7 @@ describe("retries", () => {
     expect(error.code).toBe("POSTSCALE_E_NETWORK");
     expect(error.message).toMatch(/^GET \/v1\/organization failed after 3 attempts over .*: refused, refused, refused\. Last: Cannot reach the Postscale API at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
     expect(error.failure).toBe("unreachable");
-    expect(error.cause).toBeDefined();
+    expect(error.cause).toMatchObject({ code: "ECONNREFUSED", syscall: "connect", address: "127.0.0.1", port: Number(new URL(url).port) });
     expect(delays).toHaveLength(2);
   });
 

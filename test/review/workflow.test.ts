@@ -23,7 +23,7 @@ describe("examples/github-actions/postscale-access-review.yml", () => {
 
   it("keeps one sticky comment: the marker it writes is the marker it looks for", () => {
     const marker = runs.match(/echo "(<!-- [a-z-]+ -->)"/)?.[1];
-    expect(marker).toBeDefined();
+    expect(marker).toBe("<!-- postscale-access-review -->");
     const script = steps.find((s) => s.with?.script)?.with?.script ?? "";
     expect(script).toContain(`const marker = "${marker}"`);
     expect(script).toContain("updateComment");

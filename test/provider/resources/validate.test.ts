@@ -13,32 +13,32 @@ function validate(resource: ResourceType<ProviderContext>, values: Record<string
 const ME = "m_123";
 
 describe("ValidateResourceConfig", () => {
-  it.each<[ResourceType<ProviderContext>, Record<string, Value>]>([
-    [teamMemberResource, { email: "dev@example.com", role: "member" }],
-    [teamMemberResource, { email: UNKNOWN, role: UNKNOWN }],
-    [domainAccessResource, { member_id: ME, domain: "staging.example.com", access: "read_write" }],
-    [domainAccessResource, { member_id: UNKNOWN, domain: UNKNOWN, access: UNKNOWN }],
-    [apiKeyResource, { name: "ci", owner: "organization" }],
-    [apiKeyResource, { name: "ci", owner: "organization", member_id: UNKNOWN }],
-    [apiKeyResource, { name: "app", owner: "member", member_id: ME, domains: ["app.example.com"], expires_at: "2027-01-31T00:00:00Z" }],
-    [apiKeyResource, { name: "app", owner: "member", member_id: UNKNOWN, domains: [UNKNOWN] }],
-  ])("accepts a valid or not yet known configuration (%#)", (resource, values) => {
+  it.each<[string, ResourceType<ProviderContext>, Record<string, Value>]>([
+    ["a team member", teamMemberResource, { email: "dev@example.com", role: "member" }],
+    ["a team member whose email and role are not yet known", teamMemberResource, { email: UNKNOWN, role: UNKNOWN }],
+    ["a grant", domainAccessResource, { member_id: ME, domain: "staging.example.com", access: "read_write" }],
+    ["a grant whose member, domain and access are not yet known", domainAccessResource, { member_id: UNKNOWN, domain: UNKNOWN, access: UNKNOWN }],
+    ["an organization key", apiKeyResource, { name: "ci", owner: "organization" }],
+    ["an organization key whose member_id is not yet known", apiKeyResource, { name: "ci", owner: "organization", member_id: UNKNOWN }],
+    ["a member key with domains and an expiry", apiKeyResource, { name: "app", owner: "member", member_id: ME, domains: ["app.example.com"], expires_at: "2027-01-31T00:00:00Z" }],
+    ["a member key whose holder and domains are not yet known", apiKeyResource, { name: "app", owner: "member", member_id: UNKNOWN, domains: [UNKNOWN] }],
+  ])("accepts %s", (_name, resource, values) => {
     expect(validate(resource, values)).toEqual([]);
   });
 
-  it.each<[ResourceType<ProviderContext>, Record<string, Value>, string[], string, RegExp]>([
-    [teamMemberResource, { email: "not-an-email", role: "member" }, ["email"], "Invalid Email Address", /valid email address/],
-    [teamMemberResource, { email: "dev@example.com", role: "owner" }, ["role"], "Invalid Role", /transfer of ownership/],
-    [teamMemberResource, { email: "dev@example.com", role: "viewer" }, ["role"], "Invalid Role", /"admin", "member", got "viewer"/],
-    [domainAccessResource, { member_id: ME, domain: "Staging.Example.com", access: "read" }, ["domain"], "Invalid Domain Name", /lower-case domain name/],
-    [domainAccessResource, { member_id: ME, domain: "staging.example.com", access: "write" }, ["access"], "Invalid Access Level", /"read", "read_write", got "write"/],
-    [apiKeyResource, { name: "ci", owner: "team" }, ["owner"], "Invalid Key Owner", /"organization", "member", got "team"/],
-    [apiKeyResource, { name: "ci", owner: "organization", member_id: ME }, ["member_id"], "Organization Key Cannot Have A Member", /organization_key_has_no_member/],
-    [apiKeyResource, { name: "ci", owner: "member" }, ["member_id"], "Missing Key Holder", /member_id is required when owner is "member"/],
-    [apiKeyResource, { name: "ci", owner: "organization", domains: ["app.example.com", "bad_domain"] }, ["domains"], "Invalid Domain Name", /bad_domain/],
-    [apiKeyResource, { name: "ci", owner: "organization", expires_at: "tomorrow" }, ["expires_at"], "Invalid Expiry Time", /RFC 3339/],
-    [apiKeyResource, { name: " ", owner: "organization" }, ["name"], "Invalid API Key Name", /must not be empty/],
-  ])("rejects an invalid value (%#: %j) on its attribute path", (resource, values, path, summary, detail) => {
+  it.each<[string, ResourceType<ProviderContext>, Record<string, Value>, string[], string, RegExp]>([
+    ['team_member email "not-an-email"', teamMemberResource, { email: "not-an-email", role: "member" }, ["email"], "Invalid Email Address", /valid email address/],
+    ['team_member role "owner"', teamMemberResource, { email: "dev@example.com", role: "owner" }, ["role"], "Invalid Role", /transfer of ownership/],
+    ['team_member role "viewer"', teamMemberResource, { email: "dev@example.com", role: "viewer" }, ["role"], "Invalid Role", /"admin", "member", got "viewer"/],
+    ['domain_access domain "Staging.Example.com"', domainAccessResource, { member_id: ME, domain: "Staging.Example.com", access: "read" }, ["domain"], "Invalid Domain Name", /lower-case domain name/],
+    ['domain_access access "write"', domainAccessResource, { member_id: ME, domain: "staging.example.com", access: "write" }, ["access"], "Invalid Access Level", /"read", "read_write", got "write"/],
+    ['api_key owner "team"', apiKeyResource, { name: "ci", owner: "team" }, ["owner"], "Invalid Key Owner", /"organization", "member", got "team"/],
+    ["api_key member_id on an organization key", apiKeyResource, { name: "ci", owner: "organization", member_id: ME }, ["member_id"], "Organization Key Cannot Have A Member", /organization_key_has_no_member/],
+    ['api_key owner "member" without member_id', apiKeyResource, { name: "ci", owner: "member" }, ["member_id"], "Missing Key Holder", /member_id is required when owner is "member"/],
+    ['api_key domains naming "bad_domain"', apiKeyResource, { name: "ci", owner: "organization", domains: ["app.example.com", "bad_domain"] }, ["domains"], "Invalid Domain Name", /bad_domain/],
+    ['api_key expires_at "tomorrow"', apiKeyResource, { name: "ci", owner: "organization", expires_at: "tomorrow" }, ["expires_at"], "Invalid Expiry Time", /RFC 3339/],
+    ['api_key name " "', apiKeyResource, { name: " ", owner: "organization" }, ["name"], "Invalid API Key Name", /must not be empty/],
+  ])("rejects %s on its attribute path", (_name, resource, values, path, summary, detail) => {
     const diagnostics = validate(resource, values);
     expect(diagnostics).toHaveLength(1);
     expect(diagnostics[0]).toMatchObject({ severity: "error", path, summary });
