@@ -60,12 +60,10 @@ export function violationDiagnostic(
   return { severity, summary: RULE_SUMMARIES[v.rule] ?? "Postscale Access Rule", detail, path };
 }
 
-/** The access rule a problem names, if any (the server sends it as `rule`, or as the last segment of `type`). */
+/** The access rule a problem names, if any: the server sends every refusal's rule as `rule` (its `type` names only the status). */
 export function problemRule(err: unknown): string | undefined {
-  if (!(err instanceof PostscaleError) || !err.problem) return undefined;
-  if (typeof err.problem.rule === "string") return err.problem.rule;
-  const tail = err.problem.type?.split("/").pop();
-  return tail && tail in RULE_SUMMARIES ? tail : undefined;
+  if (!(err instanceof PostscaleError) || typeof err.problem?.rule !== "string") return undefined;
+  return err.problem.rule;
 }
 
 const CODE_SUMMARIES: Record<PostscaleError["code"], string> = {

@@ -102,7 +102,7 @@ async function put(ctx: ProviderContext, prior: ObjectValue | null, planned: Obj
   const memberId = requireString(planned, "member_id");
   const domain = requireString(planned, "domain");
   const access = requireString(planned, "access");
-  if (!isAccess(access)) throw new Error(`access "${access}" passed validation`);
+  if (!isAccess(access)) throw new Error(`access "${access}" reached apply although validation refuses it`);
   try {
     const grant = await ctx.client.setDomainAccess(memberId, domain, access);
     ctx.snapshot.putGrant(memberId, domain, grant.access);

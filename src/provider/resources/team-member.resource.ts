@@ -124,7 +124,7 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
 async function create(ctx: ProviderContext, planned: ObjectValue): Promise<ApplyResponse> {
   const email = requireString(planned, "email");
   const role = requireString(planned, "role");
-  if (!isAssignableRole(role)) throw new Error(`role "${role}" passed validation`);
+  if (!isAssignableRole(role)) throw new Error(`role "${role}" reached apply although validation refuses it`);
   try {
     const member = await ctx.client.inviteMember({ email, role }, { idempotencyKey: ctx.createKey("team_member", { email: normalizeEmail(email), role }) });
     ctx.snapshot.putMember(member);
@@ -157,7 +157,7 @@ async function ownPendingInvitation(ctx: ProviderContext, email: string, role: s
 async function update(ctx: ProviderContext, prior: ObjectValue, planned: ObjectValue): Promise<ApplyResponse> {
   const email = requireString(planned, "email");
   const role = requireString(planned, "role");
-  if (!isAssignableRole(role)) throw new Error(`role "${role}" passed validation`);
+  if (!isAssignableRole(role)) throw new Error(`role "${role}" reached apply although validation refuses it`);
   const id = requireString(prior, "id");
   let member: Member | undefined;
   try {
