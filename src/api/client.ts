@@ -1,5 +1,5 @@
 /**
- * The typed Postscale API v1 client (see docs/API.md for the contract).
+ * The typed Postscale API v1 client (the contract: docs/openapi.json).
  *
  * - Keep-alive pooling: one undici Agent per client, shared by `withToken` clones.
  * - Retries with exponential backoff and full jitter: 429 for every method

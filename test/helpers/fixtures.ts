@@ -1,6 +1,7 @@
 /**
- * Valid request bodies for endpoints whose fields API.md leaves to the
- * server (domain settings, aliases, inbound rules, billing), and the table
+ * Valid request bodies for endpoints whose fields the server defines
+ * (domain settings, aliases, inbound rules, billing; their schemas are in
+ * docs/openapi.json), and the table
  * of domain sub-resources with the access each needs. One place, so the
  * suites agree on what "a valid write" is.
  */

@@ -9,7 +9,7 @@ import { expectProblem, expectStatus, ok, request } from "../helpers/http";
 import { APP, BACKENDS, BOOTSTRAP_DOMAINS, OWNER_EMAIL, PROD, STAGING, TestServer, uniqueEmail, useServer } from "../helpers/server";
 import { DOMAIN_PATCH } from "../helpers/fixtures";
 
-/** The paths of API.md, in OpenAPI template form. */
+/** Every path of the API, written out here rather than read from the routes, in OpenAPI template form. */
 const API_PATHS = [
   "/v1/organization",
   "/v1/organization/billing",
@@ -57,7 +57,7 @@ describe.each(BACKENDS)("lifecycle on %s", (backend) => {
       expectStatus(await request(server().url, "GET", "/healthz"), 200);
     });
 
-    test("GET /v1/openapi.json is an OpenAPI 3.1 document with every path of API.md", async () => {
+    test("GET /v1/openapi.json is an OpenAPI 3.1 document with every path of the API", async () => {
       const doc = ok(await request(server().url, "GET", "/v1/openapi.json"));
       expect(doc.openapi).toMatch(/^3\.1\./);
       const documented = new Set(Object.keys(doc.paths ?? {}).map(shape));

@@ -12,7 +12,7 @@ import { registerInboundRuleRoutes } from "./inbound-rules";
 import { registerOrganizationRoutes } from "./organization";
 import { registerTeamRoutes } from "./team";
 
-/** Every endpoint of API.md, plus health, OpenAPI and (with --dev) the mail outbox. */
+/** Every route: the v1 API and health (docs/openapi.json documents them), the OpenAPI document itself and (with --dev) the mail outbox. */
 export function registerRoutes(app: FastifyInstance, services: Services): void {
   registerHealthRoutes(app);
   registerOrganizationRoutes(app, services);
