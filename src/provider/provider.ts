@@ -20,6 +20,9 @@ export const PROVIDER_VERSION = "0.1.0";
 /** Where the provider talks to when neither `endpoint` nor POSTSCALE_ENDPOINT is set: the local server's default. */
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:4000";
 
+/** Attempts after the first, per request: see configureProvider. */
+const PROVIDER_RETRIES = 8;
+
 /** Cancels the requests of every context of this process when the engine stops the provider. */
 const inFlight = new AbortController();
 
@@ -99,7 +102,8 @@ export async function configureProvider(config: ObjectValue, env: NodeJS.Process
 
   const stats = new RequestStats();
   stats.reportAtExit(nonEmpty(env.POSTSCALE_PROVIDER_STATS));
-  const client = new PostscaleClient({ endpoint, apiKey, onRequest: (info) => stats.record(info), signal: inFlight.signal });
+  // Eight retries with full-jitter backoff (about 10 s in all) ride out a server restart mid-apply; the client's four (about 1.5 s) do not.
+  const client = new PostscaleClient({ endpoint, apiKey, retries: PROVIDER_RETRIES, onRequest: (info) => stats.record(info), signal: inFlight.signal });
   try {
     const caller = await client.me();
     return { ctx: createContext(client, caller, stats, apiKey) };
