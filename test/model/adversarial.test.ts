@@ -33,7 +33,7 @@ const timeout = 120_000 + config.runs * (config.steps * 1_500 + 20_000) + config
 
 describe.each(backends)("model-based adversarial test on %s", (backend) => {
   test(
-    `${config.runs} run(s) of ${config.steps} steps (seed ${config.seed})`,
+    config.replay ? `replay of ${config.replay}` : `${config.runs} run(s) of ${config.steps} steps (seed ${config.seed})`,
     async () => {
       const outcome = await checkBackend(backend, config, (line) => process.stderr.write(`  [model] ${line}\n`));
       if (outcome.failed) throw new Error(outcome.message);

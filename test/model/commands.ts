@@ -69,7 +69,7 @@ export type Op =
   | { t: "keyRename"; as: CredRef; key: KeyRef; name: number }
   | { t: "keyRescope"; as: CredRef; key: KeyRef; domains: DomRef[] }
   | { t: "keyRevoke"; as: CredRef; key: KeyRef }
-  | { t: "domainCreate"; as: CredRef; name: "fresh" | "long" | "existing" | "invalid" | "tooLong"; n: number; idem: boolean }
+  | { t: "domainCreate"; as: CredRef; name: "fresh" | "long" | "existing" | "recreate" | "invalid" | "tooLong"; n: number; idem: boolean }
   | { t: "junk"; as: CredRef; n: number; seg: number }
   | { t: "domainPatch"; as: CredRef; d: DomRef; open: boolean; click: boolean }
   | { t: "domainDelete"; as: CredRef; d: DomRef; extra: boolean }
@@ -127,7 +127,7 @@ const baseOpArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant("keyRename" as const), as: credArb, key: keyArb, name: fc.nat({ max: KEY_NAMES.length - 1 }) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("keyRescope" as const), as: credArb, key: keyArb, domains: domsArb }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("keyRevoke" as const), as: credArb, key: keyArb }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("domainCreate" as const), as: credArb, name: weighted<"fresh" | "long" | "existing" | "invalid" | "tooLong">([[5, "fresh"], [0, "long"], [2, "existing"], [1, "invalid"], [1, "tooLong"]]), n: nat, idem: weighted([[3, false], [1, true]]) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant("domainCreate" as const), as: credArb, name: weighted<"fresh" | "long" | "existing" | "recreate" | "invalid" | "tooLong">([[5, "fresh"], [2, "long"], [2, "existing"], [2, "recreate"], [1, "invalid"], [1, "tooLong"]]), n: nat, idem: weighted([[3, false], [1, true]]) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("domainPatch" as const), as: credArb, d: domArb, open: fc.boolean(), click: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("domainDelete" as const), as: credArb, d: domArb, extra: weighted([[1, false], [3, true]]) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("domainAction" as const), as: credArb, d: domArb, action: weighted<"verify" | "dkim" | "warmStart" | "warmPause" | "warmBogus">([[2, "verify"], [2, "dkim"], [2, "warmStart"], [2, "warmPause"], [1, "warmBogus"]]) }) },
@@ -364,8 +364,11 @@ export function resolve(op: Op, m: Model, now: number): Planned | undefined {
     case "domainCreate": {
       const c = credIndex(op.as);
       const existing = m.existingDomains();
+      const deleted = s.domains.filter((x) => !x.exists).map((x) => x.name);
       const name =
-        op.name === "invalid"
+        op.name === "recreate" && deleted.length > 0
+          ? pick(deleted, op.n)!
+          : op.name === "invalid"
           ? "Not A Domain!"
           : op.name === "existing" && existing.length > 0
             ? pick(existing, op.n)!
@@ -521,6 +524,7 @@ export class World {
   private readonly seenAudit = new Set<string>();
   private mailCount = 0;
   private step = 0;
+  private finalPhase = false;
   readonly stats = { requests: 0, successes: 0, refusals: 0, skipped: 0, races: 0 };
   /** The last successful request sent with an Idempotency-Key, for replays by other credentials. */
   private lastIdempotent: { planned: Planned; res: HttpResponse } | undefined;
@@ -540,7 +544,7 @@ export class World {
   }
 
   fail(message: string): never {
-    throw new Discrepancy(`step ${this.step}: ${message}`);
+    throw new Discrepancy(`${this.finalPhase ? "final checks" : `step ${this.step}`}: ${message}`);
   }
 
   /** Learns the bootstrap organization and onboards a small team through the model, so every run starts with varied credentials. */
@@ -1105,6 +1109,7 @@ export class World {
    */
   async finalChecks(): Promise<void> {
     this.step += 1;
+    this.finalPhase = true;
     const m = this.model;
     const now = Date.now();
     for (let i = 0; i < m.s.creds.length; i += 1) {

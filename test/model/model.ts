@@ -620,7 +620,7 @@ export class Model {
     if (this.exists(a.name)) e.refuse(409);
     return e.ok(() => {
       const d = this.domain(a.name);
-      if (d) d.exists = true;
+      if (d) Object.assign(d, { exists: true, openTracking: undefined, clickTracking: undefined });
       else this.s.domains.push({ name: a.name, exists: true });
     }, true);
   }
@@ -635,6 +635,8 @@ export class Model {
       d.exists = false;
       for (const p of this.s.people) delete p.grants[a.domain];
       for (const item of this.s.items) if (item.domain === a.domain) item.deleted = true;
+      // A domain created again later with the same name is a new domain: no grant or key scope carries over.
+      for (const k of this.s.keys) k.domains = k.domains.filter((x) => x !== a.domain);
     }, true);
   }
 
