@@ -257,7 +257,8 @@ export const LIST_LIMIT_MAX = 1000;
 export function listQuery(extra: Record<string, unknown> = {}): Schema {
   return object({
     limit: { type: "integer", minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT },
-    cursor: { type: "string", minLength: 1, maxLength: 256 },
+    // A cursor encodes the last item (a domain name is up to 253 characters), so it can be longer than the name.
+    cursor: { type: "string", minLength: 1, maxLength: 1024 },
     ...extra,
   });
 }
