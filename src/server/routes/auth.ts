@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { normalizeEmail } from "../../policy";
 import { recordAudit } from "../audit";
 import { callerOf, type Services } from "../context";
-import type { Queryable } from "../db/adapter";
+import { type Queryable, sqlState } from "../db/adapter";
 import { HttpProblem, notFound } from "../problem";
 import { DEFAULT_LOGIN_FAILURE_LIMIT, createRateLimiter, tooManyRequests } from "../rate-limit";
 import { MEMBER_COLUMNS, MemberRow, iso, toMember } from "../records";
@@ -193,11 +193,16 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services): vo
       );
       for (const m of candidates) {
         if (await verifyPassword(request.body.password, m.password_hash)) {
-          return db.transaction(async (tx) => {
-            const session = await createSession(tx, m);
-            await recordAudit(tx, { orgId: m.org_id, memberId: m.id, actor: email, credential: "password" }, "auth.login", `member:${m.id}`, null, { expires_at: session.expires_at });
-            return session;
-          });
+          try {
+            return await db.transaction(async (tx) => {
+              const session = await createSession(tx, m);
+              await recordAudit(tx, { orgId: m.org_id, memberId: m.id, actor: email, credential: "password" }, "auth.login", `member:${m.id}`, null, { expires_at: session.expires_at });
+              return session;
+            });
+          } catch (err) {
+            // Removed between the password check and the session (a foreign-key violation): the login fails like any other.
+            if (sqlState(err) !== "23503") throw err;
+          }
         }
       }
       if (candidates.length === 0) await verifyPassword(request.body.password, null);
