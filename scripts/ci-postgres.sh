@@ -82,6 +82,10 @@ psql_admin -d postgres -v role="$role" -v password="$password" <<'SQL' >&2
 SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'role')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN CREATEDB PASSWORD %L', :'role', :'password') \gexec
+-- Tests drop their databases WITH (FORCE), which must also stop an
+-- autovacuum worker that happens to be on them.
+SELECT format('GRANT pg_signal_backend TO %I', :'role')
+WHERE NOT pg_has_role(:'role', 'pg_signal_backend', 'MEMBER') \gexec
 SQL
 psql_admin -d postgres -v role="$role" -v database="$database" <<'SQL' >&2
 SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')

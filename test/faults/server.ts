@@ -10,11 +10,10 @@
  * database created from the template database.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Client } from "pg";
 import { repositoryRoot } from "../../src/provider/engine";
+import { createTestDatabase, dropTestDatabase } from "../helpers/databases";
 
 export type Backend = "pglite" | "postgresql";
 
@@ -60,9 +59,7 @@ export class StorageTemplate {
     if (backend === "postgresql") {
       const admin = postgresAdminUrl();
       if (!admin) throw new Error("the postgresql backend needs POSTSCALE_TEST_DATABASE_URL (e.g. the URL in /tmp/pgurl, or from scripts/ci-postgres.sh --url)");
-      const name = `postscale_faults_tmpl_${randomBytes(5).toString("hex")}`;
-      await adminQuery(`CREATE DATABASE ${name}`);
-      databaseUrl = databaseUrlFor(admin, name);
+      databaseUrl = await createTestDatabase(admin);
     }
     const keyFile = join(root, "owner.key");
     const server = await ServerProcess.start({
@@ -91,11 +88,8 @@ export class StorageTemplate {
       cpSync(this.dataDir, dataDir, { recursive: true });
     } else {
       mkdirSync(dataDir, { recursive: true });
-      const admin = postgresAdminUrl()!;
       const template = new URL(this.databaseUrl!).pathname.slice(1);
-      const name = `postscale_faults_${randomBytes(5).toString("hex")}`;
-      await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${template}`);
-      databaseUrl = databaseUrlFor(admin, name);
+      databaseUrl = await createTestDatabase(postgresAdminUrl()!, template);
     }
     return {
       backend: this.backend,
@@ -211,21 +205,7 @@ export class ServerProcess {
   }
 }
 
-function databaseUrlFor(admin: string, name: string): string {
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 async function dropDatabase(databaseUrl: string): Promise<void> {
-  if (!postgresAdminUrl()) return;
-  const name = new URL(databaseUrl).pathname.slice(1);
-  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-}
-
-/** Runs one statement on the PostgreSQL server as the POSTSCALE_TEST_DATABASE_URL role. */
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: postgresAdminUrl() });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
+  const admin = postgresAdminUrl();
+  if (admin) await dropTestDatabase(admin, databaseUrl);
 }

@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { build } from "esbuild";
-import { Client } from "pg";
 import type { CreatedApiKey, DomainGrant, MailMessage, Member } from "../../src/api/types";
 import type { ServerOptions } from "../../src/server";
+import { createTestDatabase, dropTestDatabase } from "./databases";
 import { Caller, type HttpResponse, ok, request } from "./http";
 
 export const OWNER_EMAIL = "owner@example.com";
@@ -297,11 +297,7 @@ class Storage {
     if (backend === "pglite") return new Storage(backend, dataDir);
     const base = process.env.POSTSCALE_TEST_DATABASE_URL;
     if (!base) throw new Error("POSTSCALE_TEST_DATABASE_URL is not set");
-    const name = `postscale_test_${randomBytes(6).toString("hex")}`;
-    await withAdmin(base, (client) => client.query(`CREATE DATABASE ${name}`));
-    const url = new URL(base);
-    url.pathname = `/${name}`;
-    return new Storage(backend, dataDir, url.toString());
+    return new Storage(backend, dataDir, await createTestDatabase(base));
   }
 
   options(overrides: ServerOverrides, firstStart: boolean): ServerOptions {
@@ -323,21 +319,8 @@ class Storage {
   async destroy(): Promise<void> {
     await rm(this.dataDir, { recursive: true, force: true });
     if (this.backend === "postgresql" && this.databaseUrl) {
-      const name = new URL(this.databaseUrl).pathname.slice(1);
-      await withAdmin(process.env.POSTSCALE_TEST_DATABASE_URL as string, (client) =>
-        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-      );
+      await dropTestDatabase(process.env.POSTSCALE_TEST_DATABASE_URL as string, this.databaseUrl);
     }
-  }
-}
-
-async function withAdmin<T>(url: string, run: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
   }
 }
 
