@@ -80,7 +80,8 @@ export type Op =
   | { t: "billing"; as: CredRef; plan: string }
   | { t: "orgDelete"; as: CredRef }
   | { t: "idemReuse"; as: CredRef }
-  | { t: "race"; a: Op; b: Op | "same" };
+  | { t: "race"; a: Op; b: Op }
+  | { t: "burst"; a: Op; copies: number };
 
 /** Key names: a small pool so clashes (409 key_name_taken) happen; the last two are invalid. */
 const KEY_NAMES = ["ci", "deploy", "laptop", "backup", "ci", "deploy", "", "bad\u0000name"];
@@ -169,8 +170,8 @@ const raceArb: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.tuple(ownerCredArb, personArb, personArb).map(([as, x, y]): Op => ({ t: "race", a: { t: "transfer", as, who: x }, b: { t: "transfer", as, who: y } })),
   fc.tuple(baseOpArb, baseOpArb).map(([a, b]): Op => ({ t: "race", a, b })),
-  // The very same request twice at once (two keys of one name, two invites of one email, two revocations...).
-  baseOpArb.map((a): Op => ({ t: "race", a, b: "same" })),
+  // The very same request 2 to 5 times at once (keys of one name, invites of one email, revocations, transfers...).
+  fc.tuple(baseOpArb, fc.integer({ min: 2, max: 5 })).map(([a, copies]): Op => ({ t: "burst", a, copies })),
 );
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof({ weight: 10, arbitrary: simpleOpArb }, { weight: 1, arbitrary: raceArb });
@@ -332,7 +333,7 @@ export function resolve(op: Op, m: Model, now: number): Planned | undefined {
       if (names && new Set(names).size !== names.length) return undefined;
       const holderClass = op.owner === "organization" ? null : (holder?.id ?? null);
       if (m.nameClashIsUncertain(holderClass, name, now)) return undefined;
-      const expiresAt = op.expires === "soon" ? now + 4000 : null;
+      const expiresAt = op.expires === "soon" ? now + 10_000 : null;
       const body: Record<string, unknown> = { name, owner: op.owner };
       if (holderId !== undefined) body.member_id = holderId;
       if (names) body.domains = names;
@@ -431,6 +432,7 @@ export function resolve(op: Op, m: Model, now: number): Planned | undefined {
       return base(c, "orgDelete", "DELETE the organization", "DELETE", "/v1/organization", {});
     }
     case "junk":
+    case "burst":
     case "race":
     case "idemReuse":
       throw new Error(`${op.t} is resolved by the World`);
@@ -569,17 +571,21 @@ export class World {
     for (const e of initial) this.seenAudit.add(e.id);
     this.mailCount = (await this.send("GET", "/_dev/mail", undefined)).body.length;
 
-    // A team: an admin, a member with read/write on app and read on staging, a member with read/write on prod,
-    // their keys and organization keys, all through the checked path.
+    // A team: an admin, a member with read/write on app and read on staging and a 253-character domain, a
+    // member with read/write on prod, their keys and organization keys, all through the checked path.
     const owner = 1; // the bootstrap key
     for (const role of ["admin", "member", "member"] as const) {
       const email = `p${++s.counter}-${nonce()}@example.com`;
       await this.runPlanned({ op: "invite", label: `setup: invite ${email} as ${role}`, cred: owner, method: "POST", path: "/v1/team/members", body: { email, role }, args: { email, role, grants: null }, invalid: false });
     }
+    // A domain name of the longest length allowed (253), so every run takes one through every route.
+    const long = longDomain(`d${++s.counter}-${nonce()}`, 253);
+    await this.runPlanned({ op: "domainCreate", label: "setup: create a 253-character domain", cred: owner, method: "POST", path: "/v1/domains", body: { name: long }, args: { name: long }, invalid: false });
     const [admin, m1, m2] = s.people.slice(1);
     const grants: Array<[PersonState, string, Access]> = [
       [m1, APP, "read_write"],
       [m1, STAGING, "read"],
+      [m1, long, "read"],
       [m2, PROD, "read_write"],
     ];
     for (const [p, d, access] of grants) await this.runPlanned({ op: "grant", label: `setup: grant ${access} on ${d} to ${p.email}`, cred: owner, method: "PUT", path: `/v1/team/members/${p.id}/domain-access/${d}`, body: { access }, args: { person: p.id, domain: d, access }, invalid: false });
@@ -616,6 +622,7 @@ export class World {
   async run(op: Op): Promise<void> {
     this.step += 1;
     if (op.t === "race") return this.race(op);
+    if (op.t === "burst") return this.burst(op);
     if (op.t === "idemReuse") return this.idemReuse(op);
     if (op.t === "junk") return this.junk(op);
     const planned = resolve(op, this.model, Date.now());
@@ -774,30 +781,46 @@ export class World {
     await this.checkAfter([], unauthenticated ? null : cred, { audit: "same" });
   }
 
-  /** One request sent twice at once with the same Idempotency-Key: one effect; both answers the same (or the second 409 while the first runs). */
-  private async idempotentPair(a: Planned, now: number): Promise<void> {
-    this.stats.races += 1;
-    const exp = this.model.expect(a, now);
-    const [r1, r2] = await Promise.all([0, 1].map(() => this.send(a.method, a.path, this.token(a), a.body, a.idempotencyKey)));
-    this.trace.push(`#${this.step} twice at once with one Idempotency-Key: ${a.label}: ${a.method} ${a.path} ${JSON.stringify(a.body ?? null)} → ${r1.status} and ${r2.status}`);
-    const strip = (r: HttpResponse) => JSON.stringify(r.body && typeof r.body === "object" ? { ...r.body, secret: undefined } : r.body);
-    const [main, other] = r1.status === 409 && r2.status !== 409 ? [r2, r1] : [r1, r2];
-    if (!(other.status === 409 || (other.status === main.status && strip(other) === strip(main)))) {
-      this.fail(`${a.label}: two requests with one Idempotency-Key answered differently: ${r1.status} ${r1.text.slice(0, 300)} / ${r2.status} ${r2.text.slice(0, 300)}`);
+  /**
+   * One request sent several times at once. Identical requests serialize with their successes first (a refusal
+   * changes nothing, and the same request on the same state gets the same answer), so the answers, successes
+   * first, must pass the model one after the other, and the state must be what that leaves. With an
+   * Idempotency-Key: one effect, and every answer the same (or 409 while the first runs).
+   */
+  private async burst(op: Extract<Op, { t: "burst" }>): Promise<void> {
+    const now = Date.now();
+    const a = resolve(op.a, this.model, now);
+    if (!a) {
+      this.stats.skipped += 1;
+      return;
     }
-    const verdict = this.judge(exp, main);
-    if (verdict) this.fail(`${a.label} (sent twice with one Idempotency-Key)\n  ${verdict}`);
-    if (main.status < 300) this.stats.successes += 1;
-    else this.stats.refusals += 1;
-    await this.checkAfter([a], a.cred, { audit: main.status < 300 ? "any" : "same" });
+    this.stats.races += 1;
+    const answers = await Promise.all(Array.from({ length: op.copies }, () => this.send(a.method, a.path, this.token(a), a.body, a.idempotencyKey)));
+    this.trace.push(`#${this.step} ${op.copies} at once${a.idempotencyKey ? " with one Idempotency-Key" : ""}: ${a.label}: ${a.method} ${a.path} ${JSON.stringify(a.body ?? null)} → ${answers.map((r) => r.status).join(", ")}`);
+    const strip = (r: HttpResponse) => JSON.stringify(r.body && typeof r.body === "object" ? { ...r.body, secret: undefined } : r.body);
+    let ordered = [...answers].sort((x, y) => Number(x.status >= 300) - Number(y.status >= 300));
+    if (a.idempotencyKey) {
+      const main = answers.find((r) => r.status !== 409) ?? answers[0];
+      const odd = answers.filter((r) => r.status !== 409 && (r.status !== main.status || strip(r) !== strip(main)));
+      if (odd.length > 0) this.fail(`${a.label}: ${op.copies} requests with one Idempotency-Key answered differently: ${answers.map((r) => `${r.status} ${r.text.slice(0, 200)}`).join(" / ")}`);
+      ordered = [main];
+    }
+    const m = this.model.clone();
+    for (const [i, res] of ordered.entries()) {
+      const verdict = this.judge(m.expect(a, now), res);
+      if (verdict) this.fail(`${a.label} (${op.copies} at once; answers ${answers.map((r) => r.status).join(", ")}): as the ${i + 1}. in a serial order:\n  ${verdict}`);
+      if (res.status < 300) this.stats.successes += 1;
+      else this.stats.refusals += 1;
+    }
+    this.model = m;
+    await this.checkAfter([a], a.cred, { audit: ordered.every((r) => r.status >= 300) ? "same" : "any" });
   }
 
   /** Two operations at once: the outcome must be one of the two serial orders. */
   private async race(op: Extract<Op, { t: "race" }>): Promise<void> {
     const now = Date.now();
     const a = resolve(op.a, this.model, now);
-    const b = op.b === "same" ? a && { ...a, label: `${a.label} (again)` } : resolve(op.b, this.model, now);
-    if (a && op.b === "same" && a.idempotencyKey) return this.idempotentPair(a, now);
+    const b = resolve(op.b, this.model, now);
     // Resending an invitation while it is being accepted is left open by the contract (what happens to the acceptance?).
     if (a && b && [a.op, b.op].includes("resend") && [a.op, b.op].includes("accept")) {
       this.stats.skipped += 1;
@@ -1094,24 +1117,39 @@ export class World {
       const sub = PROBE_SUBPATHS[this.step % PROBE_SUBPATHS.length];
       const item = m.s.items.find((x) => x.domain === h && !x.deleted && sub === (x.kind === "alias" ? "/aliases" : "/inbound-rules"));
       const tail = item ? `${sub}/${item.id}` : sub;
-      const [rh, rm] = await Promise.all([this.send("GET", `/v1/domains/${h}${tail}`, cred.token), this.send("GET", `/v1/domains/${MISSING}${tail}`, cred.token)]);
-      const norm = (r: HttpResponse, name: string) => r.text.split(name).join("{domain}");
-      if (rh.status !== 404 || rm.status !== 404 || norm(rh, h) !== norm(rm, MISSING) || rh.contentType !== rm.contentType) {
-        this.fail(`hidden vs missing with ${label}: GET /v1/domains/${h}${tail} → ${rh.status} ${rh.text}\n  GET /v1/domains/${MISSING}${tail} → ${rm.status} ${rm.text}`);
+      // The name as stored, in capitals, or with a trailing dot: a server that normalizes names for lookups must
+      // normalize them for visibility too. Other spellings may be 404 or 422, but the same for both.
+      const form = Math.floor(this.step / PROBE_SUBPATHS.length) % 3;
+      const spell = (name: string) => (form === 1 ? name.toUpperCase() : form === 2 ? `${name}.` : name);
+      const [hs, ms] = [spell(h), spell(MISSING)];
+      const [rh, rm] = await Promise.all([this.send("GET", `/v1/domains/${hs}${tail}`, cred.token), this.send("GET", `/v1/domains/${ms}${tail}`, cred.token)]);
+      const norm = (r: HttpResponse, name: string, spelled: string) => r.text.split(spelled).join("{domain}").split(name).join("{domain}");
+      const statusOk = form === 0 ? rh.status === 404 : [404, 422].includes(rh.status);
+      if (!statusOk || rm.status !== rh.status || norm(rh, h, hs) !== norm(rm, MISSING, ms) || rh.contentType !== rm.contentType) {
+        this.fail(`hidden vs missing with ${label}: GET /v1/domains/${hs}${tail} → ${rh.status} ${rh.text}\n  GET /v1/domains/${ms}${tail} → ${rm.status} ${rm.text}`);
       }
     }
   }
 
   /**
-   * At the end of a run, for every live credential: lists read page by page (limit 2, following cursors)
-   * hold exactly what one big page holds: a cursor never widens what a caller sees. Members get 403 on the
-   * audit log. Then every probe once more.
+   * At the end of a run, for every live credential: every probe once more, and members get 403 on the
+   * audit log; then lists read page by page (limit 2, following cursors) hold exactly what one big page
+   * holds: a cursor never widens what a caller sees.
    */
   async finalChecks(): Promise<void> {
     this.step += 1;
     this.finalPhase = true;
     const m = this.model;
     const now = Date.now();
+    for (let i = 0; i < m.s.creds.length; i += 1) {
+      const st = m.standing(m.s.creds[i], now);
+      if (typeof st !== "object") continue;
+      if (!st.org && st.role === "member") {
+        const audit = await this.send("GET", "/v1/audit-events", m.s.creds[i].token);
+        if (audit.status !== 403) this.fail(`GET /v1/audit-events with ${describeCred(m, i, now)} (a member): expected 403, got ${audit.status}`);
+      }
+      await this.probe(i);
+    }
     for (let i = 0; i < m.s.creds.length; i += 1) {
       const cred = m.s.creds[i];
       const st = m.standing(cred, now);
@@ -1132,11 +1170,6 @@ export class World {
         }
         if (JSON.stringify([...paged].sort()) !== JSON.stringify(ids)) this.fail(`GET ${list} with ${label}: pages of 2 hold ${JSON.stringify(paged)}, one page holds ${JSON.stringify(ids)}`);
       }
-      if (!st.org && st.role === "member") {
-        const audit = await this.send("GET", "/v1/audit-events", cred.token);
-        if (audit.status !== 403) this.fail(`GET /v1/audit-events with ${label} (a member): expected 403, got ${audit.status}`);
-      }
-      await this.probe(i);
     }
   }
 

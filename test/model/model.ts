@@ -118,7 +118,7 @@ export interface Expectation {
 export type Standing = Principal | "unauthenticated" | "uncertain";
 
 /** The margin around a key's expiry in which the model does not predict the outcome. */
-export const EXPIRY_MARGIN_MS = 1500;
+export const EXPIRY_MARGIN_MS = 3000;
 
 export const MISSING = "never-existed.example.com";
 

@@ -93,25 +93,9 @@ export async function runOnce(backend: Backend, ops: Op[]): Promise<RunReport> {
     lap("steps");
     await server.stopProcess();
     lap("stop");
-    if (!failure) {
-      const canaries = world.model.s.people.filter((p) => p.status !== "removed").map((p) => p.email);
-      const { findings, blind } = await scanForSecrets(server, world.secrets(), canaries);
-      if (blind.length > 0) failure = `secrets scan cannot be trusted: ${blind.join("; ")}`;
-      else if (findings.length > 0) {
-        const describe = (secret: string) => {
-          const s = world.model.s;
-          if (s.keys.some((k) => k.secret === secret) || secret === server.server.ownerKey) return "an API key secret";
-          if (s.creds.some((c) => c.kind === "session" && c.token === secret)) return "a session token";
-          if (s.people.some((p) => p.inviteTokens.includes(secret))) return "an invitation token";
-          if (s.people.some((p) => p.verifyToken === secret)) return "a verification token";
-          if (s.people.some((p) => p.password === secret)) return "a password";
-          return "a token";
-        };
-        const byWhere = new Map<string, Set<string>>();
-        for (const f of findings) byWhere.set(f.where, (byWhere.get(f.where) ?? new Set()).add(describe(f.secret)));
-        failure = `secrets scan after ${ran} steps: ${findings.length} secret(s) found in clear (of ${world.secrets().length} handed out):\n  ${[...byWhere].map(([where, kinds]) => `${where}: ${[...kinds].join(", ")}`).join("\n  ")}`;
-      }
-    }
+    // The scan runs after a failed run too: a discrepancy found earlier must not hide a leaked secret.
+    const scan = await scanVerdict(server, world, ran);
+    if (scan.length > 0) failure = [failure, ...scan].filter(Boolean).join("\n\n");
     lap("scan");
   } finally {
     // Cleanup is the harness's; a database PostgreSQL will not drop yet (a backend still closing) is retried, then reported.
@@ -130,6 +114,27 @@ export async function runOnce(backend: Backend, ops: Op[]): Promise<RunReport> {
   if (!failure) return { ok: true, message: "", steps: ran, stats: world.stats, ms, times };
   const trace = world.trace.slice(-40).join("\n");
   return { ok: false, message: `${failure}\n\n--- last requests of the run (${backend}) ---\n${trace}`, steps: ran, stats: world.stats, ms, times };
+}
+
+/** The secrets scan of a stopped server, as failure messages (none when clean). */
+async function scanVerdict(server: ModelServer, world: World, ran: number): Promise<string[]> {
+  const s = world.model.s;
+  const canaries = s.people.filter((p) => p.status !== "removed").map((p) => p.email);
+  const { findings, blind } = await scanForSecrets(server, world.secrets(), canaries);
+  if (blind.length > 0) return [`secrets scan cannot be trusted: ${blind.join("; ")}`];
+  if (findings.length === 0) return [];
+  const describe = (secret: string) => {
+    if (s.keys.some((k) => k.secret === secret) || secret === server.server.ownerKey) return "an API key secret";
+    if (s.creds.some((c) => c.kind === "session" && c.token === secret)) return "a session token";
+    if (s.people.some((p) => p.inviteTokens.includes(secret))) return "an invitation token";
+    if (s.people.some((p) => p.verifyToken === secret)) return "a verification token";
+    if (s.people.some((p) => p.password === secret)) return "a password";
+    return "a token";
+  };
+  const byWhere = new Map<string, Set<string>>();
+  for (const f of findings) byWhere.set(f.where, (byWhere.get(f.where) ?? new Set()).add(describe(f.secret)));
+  const where = [...byWhere].map(([place, kinds]) => `${place}: ${[...kinds].join(", ")}`).join("\n  ");
+  return [`secrets scan after ${ran} steps: ${findings.length} secret(s) found in clear (of ${world.secrets().length} handed out):\n  ${where}`];
 }
 
 /**
