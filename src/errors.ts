@@ -11,6 +11,11 @@ export type ErrorCode =
   | "POSTSCALE_E_RATE_LIMITED"
   | "POSTSCALE_E_SERVER"
   | "POSTSCALE_E_NETWORK"
+  /**
+   * @deprecated Policy refusals carry the code their decision maps to
+   * (see {@link errorForDecision}) and the policy's `rule`; kept only
+   * because this union is a public export.
+   */
   | "POSTSCALE_E_POLICY"
   | "POSTSCALE_E_CONFIG";
 
@@ -37,6 +42,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   403: "POSTSCALE_E_FORBIDDEN",
   404: "POSTSCALE_E_NOT_FOUND",
   409: "POSTSCALE_E_CONFLICT",
+  // Gone (an expired invitation or link) is a kind of not found.
+  410: "POSTSCALE_E_NOT_FOUND",
   422: "POSTSCALE_E_VALIDATION",
   429: "POSTSCALE_E_RATE_LIMITED",
 };
@@ -91,6 +98,10 @@ export interface PostscaleErrorOptions {
   cause?: unknown;
   failure?: NetworkFailure;
   attempts?: AttemptRecord[];
+  /** The access rule that refused, when a policy decision did. */
+  rule?: string;
+  /** The process exit code the CLI ends with. @default 1 */
+  exitCode?: number;
 }
 
 /** Base of every error this package throws on purpose. */
@@ -106,6 +117,10 @@ export class PostscaleError extends Error {
   readonly failure?: NetworkFailure;
   /** Every attempt the client made, oldest first; empty for errors that did not come from a request. */
   readonly attempts: AttemptRecord[];
+  /** The access rule that refused (`owner_protected`, `key_name_taken`, ...), wherever the refusal was decided. */
+  readonly rule?: string;
+  /** The exit code of the CLI when this error ends it. */
+  readonly exitCode: number;
 
   constructor(code: ErrorCode, message: string, options: PostscaleErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -116,6 +131,9 @@ export class PostscaleError extends Error {
     this.errors = options.errors ?? options.problem?.errors ?? [];
     this.failure = options.failure;
     this.attempts = options.attempts ?? [];
+    const rule = options.rule ?? options.problem?.rule;
+    if (typeof rule === "string") this.rule = rule;
+    this.exitCode = options.exitCode ?? 1;
   }
 }
 
@@ -128,4 +146,24 @@ export class ValidationError extends PostscaleError {
     });
     this.name = "ValidationError";
   }
+}
+
+/** A policy refusal, as `src/policy` decides it: the status the API answers with, the rule, words for a person and the field at fault. */
+export interface PolicyRefusal {
+  allowed: false;
+  status: number;
+  rule: string;
+  message: string;
+  path?: string;
+}
+
+/**
+ * The error for a policy refusal, with the code its status maps to (the
+ * code a client reads from the API's answer to the same request) and the
+ * policy's rule: one code per kind of denial, wherever it is decided.
+ * Refusals of input (422) name their field.
+ */
+export function errorForDecision(decision: PolicyRefusal, message: string = decision.message): PostscaleError {
+  const errors = decision.status === 422 ? [{ path: decision.path ?? "", message: decision.message }] : undefined;
+  return new PostscaleError(codeForStatus(decision.status), message, { status: decision.status, rule: decision.rule, errors });
 }

@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof PostscaleError) {
       process.stderr.write(`postscale: ${err.message}\n`);
       for (const e of err.errors) process.stderr.write(`  ${e.path}: ${e.message}\n`);
-      process.exitCode = typeof (err as { exitCode?: number }).exitCode === "number" ? (err as { exitCode?: number }).exitCode! : 1;
+      process.exitCode = err.exitCode;
       return;
     }
     throw err;

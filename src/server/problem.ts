@@ -1,8 +1,8 @@
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { ErrorCode, FieldError, Problem, codeForStatus } from "../errors";
-import { Violation, emailProblem, domainProblem } from "../policy";
+import { type ErrorCode, type FieldError, type PolicyRefusal, type Problem, PostscaleError, codeForStatus, errorForDecision } from "../errors";
+import { emailProblem, domainProblem } from "../policy";
 import { FORMAT_MESSAGES, NOT_FOUND_KEYWORD, PATTERN_MESSAGES, escapePointer, textErrors, textProblem } from "./schemas";
 
 const TITLES: Record<number, [slug: string, title: string]> = {
@@ -23,22 +23,39 @@ const TITLES: Record<number, [slug: string, title: string]> = {
 /** Base of the problem type URIs; each type is documented under it. */
 export const PROBLEM_BASE = "https://postscale.dev/problems/";
 
-/** An error the API answers with as `application/problem+json`. */
-export class HttpProblem extends Error {
+/** What a problem carries besides its status and detail. */
+export interface ProblemExtras {
+  errors?: FieldError[];
+  rule?: string;
+  code?: ErrorCode;
+  headers?: Record<string, string>;
+}
+
+/**
+ * An error the API answers with as `application/problem+json`: a
+ * {@link PostscaleError} whose code is the one a client reads from the same
+ * status, so server, client and CLI share one hierarchy.
+ */
+export class HttpProblem extends PostscaleError {
   constructor(
-    readonly status: number,
+    status: number,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; rule?: string; code?: ErrorCode; headers?: Record<string, string> } = {},
+    readonly extra: ProblemExtras = {},
   ) {
-    super(detail);
+    super(extra.code ?? codeForStatus(status), detail, { status, errors: extra.errors, rule: extra.rule });
     this.name = "HttpProblem";
+  }
+
+  /** The problem for any error of the hierarchy: its status, message, code, rule and field errors. */
+  static from(error: PostscaleError): HttpProblem {
+    if (error instanceof HttpProblem) return error;
+    return new HttpProblem(error.status, error.message, { code: error.code, rule: error.rule, errors: error.errors.length > 0 ? error.errors : undefined });
   }
 
   /** The RFC 9457 body. */
   toProblem(): Problem {
     const [slug, title] = TITLES[this.status] ?? (this.status >= 500 ? TITLES[500] : ["error", "Error"]);
-    const code = this.extra.code ?? (this.status === 410 ? "POSTSCALE_E_NOT_FOUND" : codeForStatus(this.status));
-    const problem: Problem = { type: PROBLEM_BASE + slug, title, status: this.status, detail: this.detail, code };
+    const problem: Problem = { type: PROBLEM_BASE + slug, title, status: this.status, detail: this.detail, code: this.code };
     if (this.extra.rule !== undefined) problem.rule = this.extra.rule;
     if (this.extra.errors !== undefined) problem.errors = this.extra.errors;
     return problem;
@@ -50,11 +67,14 @@ export function invalid(errors: FieldError[], detail?: string): HttpProblem {
   return new HttpProblem(422, detail ?? errors.map((e) => `${e.path || "body"}: ${e.message}`).join("; "), { errors });
 }
 
-/** A policy refusal as a problem; 422 refusals name their field, 404s are {@link notFound}'s. */
-export function fromViolation(v: Violation): HttpProblem {
+/**
+ * A policy refusal as a problem: {@link errorForDecision}'s code and rule
+ * (422 refusals name their field). 404s are {@link notFound}'s, without the
+ * rule, so a hidden object answers exactly like an absent one.
+ */
+export function fromViolation(v: PolicyRefusal): HttpProblem {
   if (v.status === 404) return notFound(v.message);
-  const errors = v.status === 422 ? [{ path: v.path ?? "", message: v.message }] : undefined;
-  return new HttpProblem(v.status, v.message, { rule: v.rule, errors });
+  return HttpProblem.from(errorForDecision(v));
 }
 
 /**
