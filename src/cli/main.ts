@@ -14,6 +14,7 @@ export function buildProgram(): Command {
   require("./server.command").register(program);
   require("./provider.command").register(program);
   require("./review.command").register(program);
+  require("./init.command").register(program);
   return program;
 }
 

@@ -1,15 +1,24 @@
 import type { Command } from "commander";
 
-/** Reads the plan JSON from a path, or from standard input for `-`. */
-async function readInput(source: string): Promise<string> {
+const ZIP_MAGIC = Buffer.from("PK\x03\x04", "latin1");
+
+/**
+ * Reads the plan JSON from a path, or from standard input for `-`. A saved
+ * binary plan (a zip archive) is turned into JSON by the engine's
+ * `show -json`, in memory, so no secret-bearing JSON is written to disk.
+ */
+async function readInput(source: string, engine: string | undefined): Promise<string> {
   if (source !== "-") {
     const { readFile } = await import("node:fs/promises");
     const { ValidationError } = await import("../errors");
+    let bytes: Buffer;
     try {
-      return await readFile(source, "utf8");
+      bytes = await readFile(source);
     } catch (err) {
       throw new ValidationError([{ path: source, message: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
     }
+    if (bytes.subarray(0, 4).equals(ZIP_MAGIC)) return (await import("./plan-show")).showPlanJson(source, engine);
+    return bytes.toString("utf8");
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -25,20 +34,21 @@ export function register(program: Command): void {
   program
     .command("review")
     .description("Review the access changes in a plan: `tofu show -json <planfile>` output (Terraform and cdktf plans too).")
-    .argument("<plan>", "plan JSON file, or - to read standard input")
+    .argument("<plan>", "a saved plan (tofu/terraform plan -out, cdktf's cdktf.out/stacks/<stack>/plan), its `show -json` output, or - to read JSON from standard input")
+    .option("--engine <binary>", "engine that reads a saved plan (default: $TERRAFORM_BINARY_NAME, else tofu, else terraform on PATH)")
     .option("--json", "print the review as JSON for tools instead of markdown")
     .option("--fail-on <condition>", "exit 2 when the plan has: broadening (any change that can widen access) or any (any access change)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 reviewed (gate not tripped), 2 the --fail-on condition holds, 1 the input is not a plan.\n\nExample:\n  tofu plan -out=plan.tfplan && tofu show -json plan.tfplan > plan.json\n  postscale review plan.json --fail-on broadening",
+      "\nExit codes: 0 reviewed (gate not tripped), 2 the --fail-on condition holds, 1 the input is not a plan.\n\nExample:\n  tofu plan -out=plan.tfplan\n  postscale review plan.tfplan --fail-on broadening",
     )
-    .action(async (source: string, options: { json?: boolean; failOn?: string }) => {
+    .action(async (source: string, options: { json?: boolean; failOn?: string; engine?: string }) => {
       const { ValidationError } = await import("../errors");
       const review = await import("../review");
       if (options.failOn !== undefined && !(review.FAIL_ON_VALUES as readonly string[]).includes(options.failOn)) {
         throw new ValidationError([{ path: "--fail-on", message: `must be one of ${review.FAIL_ON_VALUES.join(", ")}; got "${options.failOn}"` }]);
       }
-      const plan = review.parsePlanJson(await readInput(source), source === "-" ? "stdin" : source);
+      const plan = review.parsePlanJson(await readInput(source, options.engine), source === "-" ? "stdin" : source);
       const result = review.reviewPlan(plan);
       process.stdout.write(options.json ? review.renderJson(result) : review.renderMarkdown(result));
       if (review.gateFails(result, options.failOn as "broadening" | "any" | undefined)) process.exitCode = review.GATE_EXIT_CODE;

@@ -10,6 +10,25 @@ interface ServerFlags {
   idempotencyTtl?: string;
   rateLimit?: string;
   log: boolean;
+  background?: boolean;
+  stop?: boolean;
+}
+
+/** Packages only the local server needs: optional peers, so constructs users do not install them. */
+const SERVER_PACKAGES = ["@electric-sql/pglite", "fastify", "@fastify/swagger"];
+
+async function loadServer(): Promise<typeof import("../server")> {
+  try {
+    return await import("../server");
+  } catch (err) {
+    const missing = /Cannot find module '([^']+)'/.exec((err as Error).message)?.[1];
+    if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND" || !missing) throw err;
+    throw configError(
+      `the local server needs ${missing}, which @postscale/cdktf does not install for constructs users; ` +
+        `install the server's packages with: npm install -D ${SERVER_PACKAGES.join(" ")}` +
+        (missing === "pg" ? " pg" : ""),
+    );
+  }
 }
 
 function configError(message: string): PostscaleError {
@@ -34,12 +53,20 @@ export function register(program: Command): void {
     .option("--idempotency-ttl <seconds>", "how long a response is replayed for a repeated Idempotency-Key (default 24 h)")
     .option("--rate-limit <n/window>", 'requests per credential per window, e.g. 600/1m, 6000/60s, or "off" (default 6000/1m)')
     .option("--no-log", "do not write request logs to stderr")
+    .option("--background", "start in the background, wait until it answers, then exit (log and pid file in --data-dir)")
+    .option("--stop", "stop the server that --background started from this --data-dir")
     .addHelpText(
       "after",
-      "\nEnvironment:\n  DATABASE_URL                       postgres://user:password@host:5432/db\n  POSTSCALE_BOOTSTRAP_ORG            on an empty database, create this organization\n  POSTSCALE_BOOTSTRAP_OWNER_EMAIL    its owner\n  POSTSCALE_BOOTSTRAP_OWNER_PASSWORD the owner's password\n  POSTSCALE_BOOTSTRAP_DOMAINS        comma-separated domains to create\n  POSTSCALE_BOOTSTRAP_KEY_FILE       write the owner's organization-wide API key here (mode 0600)\n",
+      "\nEnvironment:\n  DATABASE_URL                       postgres://user:password@host:5432/db\n  POSTSCALE_BOOTSTRAP_ORG            on an empty database, create this organization\n  POSTSCALE_BOOTSTRAP_OWNER_EMAIL    its owner\n  POSTSCALE_BOOTSTRAP_OWNER_PASSWORD the owner's password\n  POSTSCALE_BOOTSTRAP_DOMAINS        comma-separated domains to create\n  POSTSCALE_BOOTSTRAP_KEY_FILE       write the owner's own API key here (mode 0600)\n",
     )
     .action(async (flags: ServerFlags) => {
-      const { startServer, bootstrapFromEnv } = await import("../server");
+      if (flags.stop) return (await import("./background")).stopBackground(flags.dataDir);
+      if (flags.background) {
+        parsePort(flags.port);
+        const args = process.argv.slice(2).filter((arg) => arg !== "--background");
+        return (await import("./background")).startBackground(args, flags.dataDir);
+      }
+      const { startServer, bootstrapFromEnv } = await loadServer();
       const { parseRateLimit } = await import("../server/rate-limit");
       const port = parsePort(flags.port);
       let invitationTtlSeconds: number | undefined;
