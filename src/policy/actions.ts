@@ -1,6 +1,8 @@
 import { ALLOW, Decision, deny } from "./decision";
 import { Principal, effectiveAccess, isDomainScopedKey, isOrganizationKey } from "./principal";
-import { Access, Role, accessCovers, isManager } from "./roles";
+import { ACCESS, Access, MANAGER_ROLES, ROLE, ROLES, Role, accessCovers, isManager } from "./roles";
+
+const OWNER_ONLY = [ROLE.owner] as const;
 
 /**
  * Every action of the API, in two families: organization actions decided by
@@ -13,31 +15,31 @@ import { Access, Role, accessCovers, isManager } from "./roles";
  * ownership; they do domain work and read.
  */
 export const ORGANIZATION_ACTIONS = {
-  "me.read": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
-  "organization.read": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
-  "organization.update": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
-  "organization.delete": { roles: ["owner"], domainKeys: false, organizationKeys: false },
-  "organization.transfer_ownership": { roles: ["owner"], domainKeys: false, organizationKeys: false },
-  "billing.read": { roles: ["owner"], domainKeys: false, organizationKeys: false },
-  "billing.update": { roles: ["owner"], domainKeys: false, organizationKeys: false },
-  "team.list": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
-  "team.read": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
-  "team.invite": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
-  "team.update": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
-  "team.remove": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
-  "team.resend_invitation": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
-  "team.domain_access.read": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
-  "team.domain_access.write": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: false },
-  "domain.list": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
-  "domain.create": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
-  /** Listing and reading keys: which ones, see `keyListFilter` and `decideKeyRead`. */
-  "api_key.list": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: true },
-  "api_key.create": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: false },
+  "me.read": { roles: ROLES, domainKeys: true, organizationKeys: true },
+  "organization.read": { roles: ROLES, domainKeys: true, organizationKeys: true },
+  "organization.update": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: false },
+  "organization.delete": { roles: OWNER_ONLY, domainKeys: false, organizationKeys: false },
+  "organization.transfer_ownership": { roles: OWNER_ONLY, domainKeys: false, organizationKeys: false },
+  "billing.read": { roles: OWNER_ONLY, domainKeys: false, organizationKeys: false },
+  "billing.update": { roles: OWNER_ONLY, domainKeys: false, organizationKeys: false },
+  "team.list": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: true },
+  "team.read": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: true },
+  "team.invite": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: false },
+  "team.update": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: false },
+  "team.remove": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: false },
+  "team.resend_invitation": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: false },
+  "team.domain_access.read": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: true },
+  "team.domain_access.write": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: false },
+  "domain.list": { roles: ROLES, domainKeys: true, organizationKeys: true },
+  "domain.create": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: true },
+  /** Listing and reading keys: which ones, see `keysVisibleTo` and `decideKeyRead`. */
+  "api_key.list": { roles: ROLES, domainKeys: true, organizationKeys: true },
+  "api_key.create": { roles: ROLES, domainKeys: true, organizationKeys: false },
   /** Renaming, rescoping or revoking a key: whose, see `decideKeyChange`. */
-  "api_key.manage": { roles: ["owner", "admin", "member"], domainKeys: true, organizationKeys: false },
+  "api_key.manage": { roles: ROLES, domainKeys: true, organizationKeys: false },
   /** Seeing every key of the organization, not only one's own. */
-  "api_key.read_any": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
-  "audit.read": { roles: ["owner", "admin"], domainKeys: false, organizationKeys: true },
+  "api_key.read_any": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: true },
+  "audit.read": { roles: MANAGER_ROLES, domainKeys: false, organizationKeys: true },
 } as const satisfies Record<string, { roles: readonly Role[]; domainKeys: boolean; organizationKeys: boolean }>;
 
 export type OrganizationAction = keyof typeof ORGANIZATION_ACTIONS;
@@ -47,21 +49,21 @@ export type OrganizationAction = keyof typeof ORGANIZATION_ACTIONS;
  * manager (owner/admin), e.g. deleting the domain; members never can.
  */
 export const DOMAIN_ACTIONS = {
-  "domain.read": "read",
-  "domain.update": "read_write",
+  "domain.read": ACCESS.read,
+  "domain.update": ACCESS.read_write,
   "domain.delete": "manage",
-  "domain.dns.read": "read",
-  "domain.verify": "read_write",
-  "domain.dkim.read": "read",
-  "domain.dkim.rotate": "read_write",
-  "domain.stats.read": "read",
-  "domain.dmarc.read": "read",
-  "domain.warming.read": "read",
-  "domain.warming.act": "read_write",
-  "domain.aliases.read": "read",
-  "domain.aliases.write": "read_write",
-  "domain.inbound_rules.read": "read",
-  "domain.inbound_rules.write": "read_write",
+  "domain.dns.read": ACCESS.read,
+  "domain.verify": ACCESS.read_write,
+  "domain.dkim.read": ACCESS.read,
+  "domain.dkim.rotate": ACCESS.read_write,
+  "domain.stats.read": ACCESS.read,
+  "domain.dmarc.read": ACCESS.read,
+  "domain.warming.read": ACCESS.read,
+  "domain.warming.act": ACCESS.read_write,
+  "domain.aliases.read": ACCESS.read,
+  "domain.aliases.write": ACCESS.read_write,
+  "domain.inbound_rules.read": ACCESS.read,
+  "domain.inbound_rules.write": ACCESS.read_write,
 } as const satisfies Record<string, Access | "manage">;
 
 export type DomainAction = keyof typeof DOMAIN_ACTIONS;

@@ -1,7 +1,7 @@
 import { ALLOW, Decision, Violation, deny } from "./decision";
 import { decideOrganizationAction } from "./actions";
-import { Principal, effectiveAccess, isDomainScopedKey, isOrganizationKey, personAccess } from "./principal";
-import { Access, Role, isManager, outranks } from "./roles";
+import { KEY_OWNER, KEY_SCOPE, KeyOwner, KeyScopeKind, Principal, effectiveAccess, isDomainScopedKey, isOrganizationKey, personAccess } from "./principal";
+import { ACCESS, Access, ROLE, Role, isManager, outranks } from "./roles";
 
 /** The person who will own a member key. */
 export interface KeyHolder {
@@ -12,7 +12,7 @@ export interface KeyHolder {
 }
 
 export interface KeyRequest {
-  owner: "organization" | "member";
+  owner: KeyOwner;
   /** For owner "member": the holder; defaults to the caller. */
   memberId?: string | null;
   /** Explicit domains; absent or null means "not chosen". */
@@ -22,7 +22,7 @@ export interface KeyRequest {
 /** What a new or rescoped key will reach. */
 export interface ResolvedScope {
   allowed: true;
-  scope: "organization" | "domains";
+  scope: KeyScopeKind;
   domains: string[];
 }
 
@@ -36,8 +36,8 @@ export function checkHolderDomains(holder: Pick<KeyHolder, "email" | "role" | "g
   const out: Violation[] = [];
   domains.forEach((domain, i) => {
     const access = personAccess(holder.role, holder.grants, domain);
-    if (access === "read_write") return;
-    const has = access === "read" ? "has read-only access to" : "has no access to";
+    if (access === ACCESS.read_write) return;
+    const has = access === ACCESS.read ? "has read-only access to" : "has no access to";
     out.push(
       deny(
         403,
@@ -55,7 +55,7 @@ export function checkHolderDomains(holder: Pick<KeyHolder, "email" | "role" | "g
  * this, so tools can check it before asking the server anything.
  */
 export function checkOrganizationKeyMember(request: Pick<KeyRequest, "owner" | "memberId">): Decision {
-  if (request.owner === "organization" && request.memberId != null) {
+  if (request.owner === KEY_OWNER.organization && request.memberId != null) {
     return deny(422, "organization_key_has_no_member", "An organization-owned key has no member; drop member_id or set owner to \"member\".", "/member_id");
   }
   return ALLOW;
@@ -64,7 +64,7 @@ export function checkOrganizationKeyMember(request: Pick<KeyRequest, "owner" | "
 /** The read/write domains of a holder, sorted: the auto-scope of a key created without domains. */
 export function autoScope(holder: Pick<KeyHolder, "role" | "grants">): string[] {
   return Object.entries(holder.grants)
-    .filter(([, a]) => a === "read_write")
+    .filter(([, a]) => a === ACCESS.read_write)
     .map(([d]) => d)
     .sort();
 }
@@ -72,10 +72,43 @@ export function autoScope(holder: Pick<KeyHolder, "role" | "grants">): string[] 
 /**
  * What a key created without explicit domains reaches: organization-wide for
  * organization-owned keys and for owners' and admins' keys; otherwise the
- * holder's read_write domains at that moment (auto-scope).
+ * holder's read_write domains at that moment (auto-scope). A member key
+ * whose holder's role is not known (undefined) reads as auto-scoped, the
+ * narrower of the two.
  */
-export function defaultKeyReach(owner: "organization" | "member", holderRole: Role): "organization" | "holder_read_write_domains" {
-  return owner === "organization" || isManager(holderRole) ? "organization" : "holder_read_write_domains";
+export function defaultKeyReach(owner: KeyOwner, holderRole: Role | undefined): typeof KEY_SCOPE.organization | "holder_read_write_domains" {
+  return owner === KEY_OWNER.organization || (holderRole !== undefined && isManager(holderRole)) ? KEY_SCOPE.organization : "holder_read_write_domains";
+}
+
+/**
+ * What a key will reach: the whole organization, the domains it names, or
+ * (a member's key without domains) the holder's read_write domains, which
+ * the server resolves when the key is created (`autoScope`).
+ */
+export type KeyReach =
+  | { kind: typeof KEY_SCOPE.organization }
+  | { kind: typeof KEY_SCOPE.domains; domains: string[] }
+  | { kind: "holder_read_write_domains" };
+
+/**
+ * What a key will reach, from what it asks for and its holder's role: the
+ * domains it names (each once, sorted), or else `defaultKeyReach`. Whether
+ * the key may be created is `resolveKeyScope`'s question; this is the one
+ * answer to "what will it reach" for the server, tools and reviews.
+ * `holderRole` is not looked at for an organization-owned key (pass
+ * undefined).
+ */
+export function keyReach(owner: KeyOwner, domains: readonly string[] | null | undefined, holderRole: Role | undefined): KeyReach {
+  if (domains != null) return { kind: KEY_SCOPE.domains, domains: [...new Set(domains)].sort() };
+  return defaultKeyReach(owner, holderRole) === KEY_SCOPE.organization ? { kind: KEY_SCOPE.organization } : { kind: "holder_read_write_domains" };
+}
+
+function organizationScope(): ResolvedScope {
+  return { allowed: true, scope: KEY_SCOPE.organization, domains: [] };
+}
+
+function domainsScope(domains: string[]): ResolvedScope {
+  return { allowed: true, scope: KEY_SCOPE.domains, domains };
 }
 
 /**
@@ -89,7 +122,6 @@ export function resolveKeyScope(
   knownDomains: readonly string[],
 ): ScopeDecision {
   const requested = request.domains ?? null;
-  const domains = requested === null ? null : [...new Set(requested)].sort();
   const base = decideOrganizationAction(actor, "api_key.create");
   if (!base.allowed) return base;
 
@@ -102,13 +134,14 @@ export function resolveKeyScope(
     }
   }
 
-  if (request.owner === "organization") {
-    if (!isManager(actor.role) || actor.key?.scope === "domains") {
+  if (request.owner === KEY_OWNER.organization) {
+    if (!isManager(actor.role) || isDomainScopedKey(actor)) {
       return deny(403, "organization_key_requires_admin", "Only owners and admins (with an unscoped credential) can create organization-owned keys.", "/owner");
     }
     const shape = checkOrganizationKeyMember(request);
     if (!shape.allowed) return shape;
-    return domains === null ? { allowed: true, scope: "organization", domains: [] } : { allowed: true, scope: "domains", domains };
+    const reach = keyReach(KEY_OWNER.organization, requested, actor.role);
+    return reach.kind === KEY_SCOPE.domains ? domainsScope(reach.domains) : organizationScope();
   }
 
   // To someone who may not see other people's keys, another person's id
@@ -116,33 +149,36 @@ export function resolveKeyScope(
   if (holder === null || (holder.id !== actor.memberId && !decideOrganizationAction(actor, "api_key.read_any").allowed)) {
     return deny(422, "key_for_other_member", "member_id does not name a member of this organization.", "/member_id");
   }
-  const reach = decideActForHolder(actor, holder);
-  if (!reach.allowed) return { ...reach, path: "/member_id" };
+  const acting = decideActForHolder(actor, holder);
+  if (!acting.allowed) return { ...acting, path: "/member_id" };
 
-  if (defaultKeyReach("member", holder.role) === "organization") {
-    if (domains === null) {
-      if (actor.key?.scope === "domains") {
+  const reach = keyReach(KEY_OWNER.member, requested, holder.role);
+  switch (reach.kind) {
+    case KEY_SCOPE.organization:
+      if (isDomainScopedKey(actor)) {
         return deny(403, "organization_key_requires_admin", "A domain-scoped key cannot create an organization-wide key.", "/domains");
       }
-      return { allowed: true, scope: "organization", domains: [] };
+      return organizationScope();
+    case "holder_read_write_domains": {
+      const scoped = autoScope(holder).filter((d) => !isDomainScopedKey(actor) || effectiveAccess(actor, d) === ACCESS.read_write);
+      if (scoped.length === 0) {
+        return deny(422, "no_writable_domains", `${holder.email} has no read_write domains, so a key without explicit domains would reach nothing. Grant read_write on a domain first.`, "/domains");
+      }
+      return domainsScope(scoped);
     }
-    return { allowed: true, scope: "domains", domains };
-  }
-
-  if (domains === null) {
-    const scoped = autoScope(holder).filter((d) => actor.key?.scope !== "domains" || effectiveAccess(actor, d) === "read_write");
-    if (scoped.length === 0) {
-      return deny(422, "no_writable_domains", `${holder.email} has no read_write domains, so a key without explicit domains would reach nothing. Grant read_write on a domain first.`, "/domains");
+    case KEY_SCOPE.domains: {
+      // Owners and admins write every domain: naming any the caller reaches (checked above) is enough.
+      if (isManager(holder.role)) return domainsScope(reach.domains);
+      // Paths point into the request as sent, duplicates included.
+      const problems = checkHolderDomains(holder, requested ?? []);
+      if (problems.length > 0) return problems[0];
+      if (isDomainScopedKey(actor)) {
+        const beyond = reach.domains.find((d) => effectiveAccess(actor, d) !== ACCESS.read_write);
+        if (beyond !== undefined) return deny(403, "key_domain_not_writable", `The calling key cannot write ${beyond}, so it cannot mint a key for it.`, "/domains");
+      }
+      return domainsScope(reach.domains);
     }
-    return { allowed: true, scope: "domains", domains: scoped };
   }
-  const problems = checkHolderDomains(holder, requested ?? []);
-  if (problems.length > 0) return problems[0];
-  if (actor.key?.scope === "domains") {
-    const beyond = domains.find((d) => effectiveAccess(actor, d) !== "read_write");
-    if (beyond !== undefined) return deny(403, "key_domain_not_writable", `The calling key cannot write ${beyond}, so it cannot mint a key for it.`, "/domains");
-  }
-  return { allowed: true, scope: "domains", domains };
 }
 
 /**
@@ -158,22 +194,28 @@ export function decideActForHolder(actor: Principal, holder: Pick<KeyHolder, "id
   return deny(
     403,
     "key_holder_outranks_caller",
-    `${holder.email} is ${holder.role === "owner" ? "the owner" : `an ${holder.role}`}; only they${holder.role === "owner" ? "" : " or someone above them (the owner)"} can create, rename, rescope or revoke their keys.`,
+    `${holder.email} is ${holder.role === ROLE.owner ? "the owner" : `an ${holder.role}`}; only they${holder.role === ROLE.owner ? "" : " or someone above them (the owner)"} can create, rename, rescope or revoke their keys.`,
   );
+}
+
+/** An existing key, as far as deciding who sees and manages it goes. */
+export interface KeyRef {
+  owner: KeyOwner;
+  /** The holder of a member-owned key; null for an organization-owned one. */
+  memberId: string | null;
 }
 
 /** Which keys a list shows the principal: all of the organization's, or only those it holds. */
 export function keysVisibleTo(actor: Principal): { all: true } | { all: false; heldBy: string | null } {
-  return decideOrganizationAction(actor, "api_key.list").allowed && decideOrganizationAction(actor, "api_key.read_any").allowed
-    ? { all: true }
-    : { all: false, heldBy: actor.memberId };
+  // Whoever may read any key may also list keys (api_key.read_any is the narrower rule).
+  return decideOrganizationAction(actor, "api_key.read_any").allowed ? { all: true } : { all: false, heldBy: actor.memberId };
 }
 
 /** Seeing a key: those who may read any key see all; others only their own (the rest are invisible: 404). */
-export function decideKeyRead(actor: Principal, key: { owner: "organization" | "member"; memberId: string | null }): Decision {
+export function decideKeyRead(actor: Principal, key: KeyRef): Decision {
   const visible = keysVisibleTo(actor);
   if (visible.all) return ALLOW;
-  if (key.owner === "member" && key.memberId !== null && key.memberId === visible.heldBy) return ALLOW;
+  if (key.owner === KEY_OWNER.member && key.memberId !== null && key.memberId === visible.heldBy) return ALLOW;
   return deny(404, "key_not_visible", "API key not found.");
 }
 
@@ -184,14 +226,14 @@ export function decideKeyRead(actor: Principal, key: { owner: "organization" | "
  */
 export function decideKeyChange(
   actor: Principal,
-  key: { owner: "organization" | "member"; memberId: string | null },
+  key: KeyRef,
   holder: Pick<KeyHolder, "id" | "email" | "role"> | null,
 ): Decision {
   const read = decideKeyRead(actor, key);
   if (!read.allowed) return read;
   const base = decideOrganizationAction(actor, "api_key.manage");
   if (!base.allowed) return base;
-  if (key.owner === "organization" || holder === null) {
+  if (key.owner === KEY_OWNER.organization || holder === null) {
     if (!isManager(actor.role) || isDomainScopedKey(actor)) {
       return deny(403, "organization_key_requires_admin", "Only owners and admins (with an unscoped credential) can manage organization-owned keys.");
     }
@@ -204,6 +246,6 @@ export function decideKeyChange(
  * Offboarding revokes the keys a person holds; organization-owned keys
  * survive whoever created them.
  */
-export function revokedWithMember(key: { owner: "organization" | "member"; memberId: string | null }, memberId: string): boolean {
-  return key.owner === "member" && key.memberId === memberId;
+export function revokedWithMember(key: KeyRef, memberId: string): boolean {
+  return key.owner === KEY_OWNER.member && key.memberId === memberId;
 }

@@ -1,9 +1,25 @@
-import { Access, Role, isManager, narrower } from "./roles";
+import { ACCESS, Access, ROLE, Role, isManager, narrower } from "./roles";
+
+/** Who owns an API key: the organization (a service credential) or one member, its holder. */
+export const KEY_OWNERS = ["organization", "member"] as const;
+export type KeyOwner = (typeof KEY_OWNERS)[number];
+/** Each key owner by name: `KEY_OWNER.organization`. */
+export const KEY_OWNER = { organization: "organization", member: "member" } as const satisfies { [O in KeyOwner]: O };
+
+/** How far a key reaches: every domain its owner reaches, or only the domains it names. */
+export const KEY_SCOPES = ["organization", "domains"] as const;
+export type KeyScopeKind = (typeof KEY_SCOPES)[number];
+/** Each key scope by name: `KEY_SCOPE.domains`. */
+export const KEY_SCOPE = { organization: "organization", domains: "domains" } as const satisfies { [S in KeyScopeKind]: S };
+
+export function isKeyOwner(value: unknown): value is KeyOwner {
+  return (KEY_OWNERS as readonly unknown[]).includes(value);
+}
 
 /** What an API key is allowed to reach, independent of its owner's access. */
 export interface KeyScope {
-  owner: "organization" | "member";
-  scope: "organization" | "domains";
+  owner: KeyOwner;
+  scope: KeyScopeKind;
   /** Domain names, for scope "domains". */
   domains: readonly string[];
 }
@@ -26,16 +42,21 @@ export interface Principal {
  * Organization-owned keys are service credentials: they act as an admin
  * (never as the owner, so never on billing), bounded by their scope.
  */
-export const ORGANIZATION_KEY_ROLE: Role = "admin";
+export const ORGANIZATION_KEY_ROLE: Role = ROLE.admin;
 
 /** A principal for an organization-owned key. */
 export function organizationKeyPrincipal(key: KeyScope): Principal {
   return { role: ORGANIZATION_KEY_ROLE, memberId: null, grants: {}, key };
 }
 
+/** A principal for a person acting with a session or with an organization-wide key of their own. */
+export function personPrincipal(person: { id: string; email: string; role: Role; grants: Readonly<Record<string, Access>> }): Principal {
+  return { role: person.role, memberId: person.id, email: person.email, grants: person.grants };
+}
+
 /** The person's own access to a domain, before any key narrows it. */
 export function personAccess(role: Role, grants: Readonly<Record<string, Access>>, domain: string): Access | undefined {
-  return isManager(role) ? "read_write" : grants[domain];
+  return isManager(role) ? ACCESS.read_write : grants[domain];
 }
 
 /**
@@ -46,8 +67,8 @@ export function personAccess(role: Role, grants: Readonly<Record<string, Access>
 export function effectiveAccess(principal: Principal, domain: string): Access | undefined {
   const own = personAccess(principal.role, principal.grants, domain);
   const key = principal.key;
-  if (!key || key.scope === "organization") return own;
-  return key.domains.includes(domain) ? narrower(own, "read_write") : undefined;
+  if (!key || key.scope === KEY_SCOPE.organization) return own;
+  return key.domains.includes(domain) ? narrower(own, ACCESS.read_write) : undefined;
 }
 
 /** Whether a domain shows up for the principal at all (list endpoints filter on this). */
@@ -74,5 +95,5 @@ export function isOrganizationKey(principal: Principal): boolean {
 
 /** True when the credential is a key limited to some domains. */
 export function isDomainScopedKey(principal: Principal): boolean {
-  return principal.key?.scope === "domains";
+  return principal.key?.scope === KEY_SCOPE.domains;
 }

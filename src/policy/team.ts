@@ -1,14 +1,14 @@
 import { ALLOW, Decision, deny } from "./decision";
 import { OrganizationAction, decideOrganizationAction } from "./actions";
 import { Principal } from "./principal";
-import { AssignableRole, Role, isAssignableRole, isManager } from "./roles";
+import { AssignableRole, MEMBER_STATUS, MemberStatus, ROLE, Role, isAssignableRole, isManager } from "./roles";
 
 /** The member an action is aimed at. */
 export interface TargetMember {
   id: string;
   email: string;
   role: Role;
-  status?: "invited" | "active" | "expired";
+  status?: MemberStatus;
 }
 
 function first(...decisions: Decision[]): Decision {
@@ -19,7 +19,7 @@ function first(...decisions: Decision[]): Decision {
 export function decideInvite(actor: Principal, role: unknown): Decision {
   const base = decideOrganizationAction(actor, "team.invite");
   if (!base.allowed) return base;
-  if (role === "owner") {
+  if (role === ROLE.owner) {
     return deny(422, "owner_only_by_transfer", 'role "owner" cannot be given by invitation; ownership moves only by transfer-ownership.', "/role");
   }
   return ALLOW;
@@ -32,11 +32,11 @@ export function decideRoleChange(actor: Principal, target: TargetMember, newRole
   if (actor.memberId !== null && actor.memberId === target.id) {
     return deny(403, "own_role", `${target.email} cannot change their own role; another admin or the owner must.`);
   }
-  if (target.role === "owner") {
+  if (target.role === ROLE.owner) {
     return deny(403, "owner_protected", `${target.email} is the owner; the owner's role changes only through transfer-ownership.`);
   }
   if (!isAssignableRole(newRole)) {
-    const why = newRole === "owner" ? "ownership moves only by transfer-ownership" : 'role must be "admin" or "member"';
+    const why = newRole === ROLE.owner ? "ownership moves only by transfer-ownership" : 'role must be "admin" or "member"';
     return deny(422, "owner_only_by_transfer", `cannot set ${target.email} to role ${JSON.stringify(newRole)}: ${why}.`, "/role");
   }
   return ALLOW;
@@ -46,7 +46,7 @@ export function decideRoleChange(actor: Principal, target: TargetMember, newRole
 export function decideRemove(actor: Principal, target: TargetMember): Decision {
   const base = decideOrganizationAction(actor, "team.remove");
   if (!base.allowed) return base;
-  if (target.role === "owner") {
+  if (target.role === ROLE.owner) {
     return deny(403, "owner_protected", `${target.email} is the owner and cannot be removed; transfer ownership first.`);
   }
   if (actor.memberId !== null && actor.memberId === target.id) {
@@ -73,7 +73,7 @@ export function decideGrantRemoval(actor: Principal): Decision {
 }
 
 /** The role the previous owner keeps after transfer-ownership. */
-export const PREVIOUS_OWNER_ROLE: AssignableRole = "admin";
+export const PREVIOUS_OWNER_ROLE: AssignableRole = ROLE.admin;
 
 /**
  * Domain access is only for role member: owners and admins already reach
@@ -90,7 +90,7 @@ export function checkGrantTarget(target: { email: string; role: Role }): Decisio
     return deny(
       422,
       "grants_only_for_members",
-      `${target.email} is ${target.role === "admin" ? "an admin" : "the owner"}; domain access applies only to role member (${target.role}s already reach every domain). Remove the grant or make them a member.`,
+      `${target.email} is ${target.role === ROLE.admin ? "an admin" : "the owner"}; domain access applies only to role member (${target.role}s already reach every domain). Remove the grant or make them a member.`,
     );
   }
   return ALLOW;
@@ -103,7 +103,7 @@ export function decideTransferOwnership(actor: Principal, target: TargetMember):
   if (target.id === actor.memberId) {
     return deny(422, "transfer_target_invalid", `${target.email} already owns the organization.`, "/member_id");
   }
-  if (target.status !== undefined && target.status !== "active") {
+  if (target.status !== undefined && target.status !== MEMBER_STATUS.active) {
     return deny(422, "transfer_target_invalid", `${target.email} has not joined yet (${target.status}); ownership can only move to an active member.`, "/member_id");
   }
   return ALLOW;

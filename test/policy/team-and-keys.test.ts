@@ -14,6 +14,9 @@ import {
   decideRemove,
   decideRoleChange,
   decideTransferOwnership,
+  keyReach,
+  keysVisibleTo,
+  organizationKeyPrincipal,
   resolveKeyScope,
   revokedWithMember,
 } from "../../src/policy";
@@ -207,6 +210,31 @@ describe("key scoping", () => {
   it("a member naming another member's id gets the answer of an unknown id", () => {
     const other: KeyHolder = { id: "other", email: "other@example.com", role: "member", grants: { "app.example.com": "read_write" } };
     expect(resolveKeyScope(devActor, { owner: "member", memberId: "other" }, other, ALL)).toEqual(resolveKeyScope(devActor, { owner: "member", memberId: "nobody" }, null, ALL));
+  });
+
+  // "What will this key reach", from the announcement: "If a member creates an API key without choosing
+  // explicit domains, Postscale automatically scopes that key to the member's writable domains"; admins
+  // and owners create organization-wide keys; explicit domains are what the key names.
+  it.each([
+    ["member", "member", null, { kind: "holder_read_write_domains" }],
+    ["member", "admin", null, { kind: "organization" }],
+    ["member", "owner", null, { kind: "organization" }],
+    ["organization", "member", null, { kind: "organization" }],
+    ["member", "member", ["b.example.com", "a.example.com", "b.example.com"], { kind: "domains", domains: ["a.example.com", "b.example.com"] }],
+    ["member", "admin", ["a.example.com"], { kind: "domains", domains: ["a.example.com"] }],
+    ["organization", "admin", ["a.example.com"], { kind: "domains", domains: ["a.example.com"] }],
+    ["member", "member", [], { kind: "domains", domains: [] }],
+  ] as const)("a %s-owned key of a %s holder naming %j reaches %j", (owner, role, domains, reach) => {
+    expect(keyReach(owner, domains, role)).toEqual(reach);
+  });
+
+  it("owners, admins and organization keys list every key; members and domain-scoped keys only the ones they hold", () => {
+    expect(keysVisibleTo(actor("owner"))).toEqual({ all: true });
+    expect(keysVisibleTo(actor("admin"))).toEqual({ all: true });
+    expect(keysVisibleTo(organizationKeyPrincipal({ owner: "organization", scope: "organization", domains: [] }))).toEqual({ all: true });
+    expect(keysVisibleTo(devActor)).toEqual({ all: false, heldBy: "dev" });
+    expect(keysVisibleTo({ ...actor("admin"), key: { owner: "member", scope: "domains", domains: ["app.example.com"] } })).toEqual({ all: false, heldBy: "admin-1" });
+    expect(keysVisibleTo(organizationKeyPrincipal({ owner: "organization", scope: "domains", domains: ["app.example.com"] }))).toEqual({ all: false, heldBy: null });
   });
 
   it("offboarding revokes the keys a person holds, never organization keys", () => {
