@@ -1,7 +1,7 @@
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { PostscaleError, ValidationError } from "../errors";
-import { Principal, Violation, defaultKeyReach, nameProblem, resolveKeyScope } from "../policy";
+import { KEY_OWNER, KEY_SCOPE, KeyOwner, Principal, ROLE, Violation, keyReach, nameProblem, personPrincipal, resolveKeyScope } from "../policy";
 import { ApiKey as L1ApiKey } from "./generated/api-key";
 import { Domain, DomainRef, domainName } from "./domain";
 import { claimLogicalId, keyLogicalId } from "./ids";
@@ -45,12 +45,14 @@ export interface ApiKeyProps extends ApiKeyOptions {
 }
 
 /**
- * The credential that deploys the stack: a person's own key (people manage
- * people and keys; organization keys cannot). Synth-time checks ask the
- * policy what the owner's key could create; the server refuses at apply
- * what a deploying admin may not (keys of other admins).
+ * Who deploys the stack, as synth sees it: synth does not know the
+ * credential, so it assumes the organization's owner (with their own
+ * organization-wide key: people manage people and keys, organization keys
+ * cannot). The synth-time checks therefore ask what the owner could create;
+ * the server refuses at apply what a deploying admin may not (keys of other
+ * admins).
  */
-const DEPLOYER: Principal = { role: "owner", memberId: "deployer", grants: {} };
+const DEPLOYER_ASSUMED_OWNER: Principal = { role: ROLE.owner, memberId: "deployer", grants: {} };
 
 /**
  * A Postscale API key (`postscale_api_key`). Member-owned keys come from
@@ -67,6 +69,8 @@ export class ApiKey extends Construct {
   /** ISO 8601 expiry, or undefined when the key never expires. */
   readonly expiresAt?: string;
   readonly organizationWide: boolean;
+  /** Who owns the key: a member (its holder) or the organization. */
+  readonly owner: KeyOwner;
   /** The underlying `postscale_api_key` resource (escape hatch). */
   readonly resource: L1ApiKey;
 
@@ -86,15 +90,16 @@ export class ApiKey extends Construct {
     this.name = props.name;
     this.team = props.team;
     this.holder = props.holder;
+    const holder = props.holder;
     this.organizationWide = props.organizationWide === true;
+    this.owner = holder === undefined ? KEY_OWNER.organization : KEY_OWNER.member;
     this.expiresAt = props.expiresAt === undefined ? undefined : expiryOf(props.expiresAt, what);
     this.requestedDomains =
       props.domains === undefined ? undefined : [...new Set(props.domains.map((d) => Domain.of(this, d, what).name))].sort();
 
-    const holder = props.holder;
     this.resource = new L1ApiKey(this, "resource", {
       name: props.name,
-      owner: holder === undefined ? "organization" : "member",
+      owner: this.owner,
       memberId: holder?.id,
       domains: this.requestedDomains === undefined ? undefined : [...this.requestedDomains],
       expiresAt: this.expiresAt,
@@ -135,8 +140,7 @@ export class ApiKey extends Construct {
    */
   get reachesOrganization(): boolean {
     if (this.organizationWide) return true;
-    if (this.requestedDomains !== undefined) return false;
-    return this.holder === undefined || defaultKeyReach("member", this.holder.role) === "organization";
+    return keyReach(this.owner, this.requestedDomains, this.holder?.role).kind === KEY_SCOPE.organization;
   }
 
   /** Checks the key against the access policy with the holder's declared grants; one message per violation. */
@@ -144,17 +148,18 @@ export class ApiKey extends Construct {
     const what = describeKey(this.name, this.holder);
     const holder = this.holder;
     if (holder === undefined) return [];
+    // Before apply a member has no id; the email identifies them just as well here.
     const person = { id: holder.email, email: holder.email, role: holder.role, grants: holder.grants };
     if (this.organizationWide) {
       // The same decision as the holder asking the API for an organization-owned key.
-      const decision = resolveKeyScope({ role: holder.role, memberId: person.id, email: holder.email, grants: holder.grants }, { owner: "organization" }, null, []);
+      const decision = resolveKeyScope(personPrincipal(person), { owner: KEY_OWNER.organization }, null, []);
       return decision.allowed
         ? []
         : [explain(what, decision, `Name the domains the key needs, or create it with team.serviceKey("${this.name}") or for an admin.`)];
     }
     const requested = this.requestedDomains === undefined ? null : [...this.requestedDomains];
     const known = [...new Set([...(requested ?? []), ...Object.keys(holder.grants)])];
-    const decision = resolveKeyScope(DEPLOYER, { owner: "member", memberId: person.id, domains: requested }, person, known);
+    const decision = resolveKeyScope(DEPLOYER_ASSUMED_OWNER, { owner: KEY_OWNER.member, memberId: person.id, domains: requested }, person, known);
     if (decision.allowed) return [];
     const fix =
       decision.rule === "no_writable_domains"

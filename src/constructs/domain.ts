@@ -1,7 +1,7 @@
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { ValidationError } from "../errors";
-import { Access, domainProblem } from "../policy";
+import { ACCESS, Access, domainProblem } from "../policy";
 import { DataPostscaleDomain } from "./generated/data-postscale-domain";
 import { claimLogicalId, domainLogicalId } from "./ids";
 import type { DomainAccess } from "./domain-access";
@@ -50,12 +50,12 @@ export class Domain extends Construct {
 
   /** Grants `member` read access to this domain. */
   grantRead(member: TeamMember): DomainAccess {
-    return member.grant(this, "read");
+    return member.grant(this, ACCESS.read);
   }
 
   /** Grants `member` read/write access to this domain (what their API keys may reach). */
   grantReadWrite(member: TeamMember): DomainAccess {
-    return member.grant(this, "read_write");
+    return member.grant(this, ACCESS.read_write);
   }
 
   /** Grants `member` the given access level to this domain. */

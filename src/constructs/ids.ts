@@ -1,5 +1,6 @@
 import { TerraformElement, TerraformStack } from "cdktf";
 import { PostscaleError } from "../errors";
+import { KEY_OWNER } from "../policy";
 
 /**
  * Logical ids come from what a resource *is* (an email, a domain name, a key
@@ -28,7 +29,7 @@ export function accessLogicalId(email: string, domain: string): string {
 
 /** `owner` is the holder's email, or undefined for an organization-owned key. */
 export function keyLogicalId(owner: string | undefined, name: string): string {
-  return `key_${owner === undefined ? "organization" : slug(owner)}__${slug(name)}`;
+  return `key_${owner === undefined ? KEY_OWNER.organization : slug(owner)}__${slug(name)}`;
 }
 
 const claimed = new WeakMap<TerraformStack, Map<string, string>>();

@@ -1,4 +1,4 @@
-import { Access, AssignableRole, domainProblem, emailProblem, isAccess, isAssignableRole, normalizeEmail } from "../policy";
+import { Access, AssignableRole, ROLE, domainProblem, emailProblem, isAccess, isAssignableRole, normalizeEmail } from "../policy";
 import { ValidationError } from "../errors";
 import type { Document, LineCounter, Node as YamlNode } from "yaml";
 
@@ -58,7 +58,7 @@ function parseEntry(item: unknown, index: number, line: number, file: string, do
   const emailWhy = emailProblem(email);
   if (emailWhy !== undefined) throw rosterError(file, line, `${where}: email ${emailWhy}. Fix the address or delete the line.`);
   const who = `${where} (${email as string})`;
-  const role = raw.role ?? "member";
+  const role = raw.role ?? ROLE.member;
   if (!isAssignableRole(role)) {
     throw rosterError(file, line, `${who}: role must be "admin" or "member", got ${JSON.stringify(role)}. The owner is not managed in a roster.`);
   }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { PostscaleError, ValidationError } from "../errors";
-import { Access, AssignableRole, emailProblem, normalizeEmail } from "../policy";
+import { Access, AssignableRole, ROLE, emailProblem, normalizeEmail } from "../policy";
 import { ApiKey, ApiKeyOptions } from "./api-key";
 import { DomainRef, domainName } from "./domain";
 import { parseRoster } from "./roster";
@@ -77,12 +77,12 @@ export class Team extends Construct {
 
   /** Invites `email` as an admin: manages the team and reaches every domain. */
   addAdmin(email: string): TeamMember {
-    return this.add(email, "admin");
+    return this.add(email, ROLE.admin);
   }
 
   /** Invites `email` as a member, optionally with domain access. */
   addMember(email: string, options: AddMemberOptions = {}): TeamMember {
-    return this.add(email, "member", options.domains);
+    return this.add(email, ROLE.member, options.domains);
   }
 
   /** An organization-owned key (survives any person leaving). Without `domains` it is organization-wide. */
@@ -107,7 +107,7 @@ export class Team extends Construct {
 
   /** Declared admins, sorted by email. */
   get admins(): readonly TeamMember[] {
-    return this.members.filter((m) => m.role === "admin");
+    return this.members.filter((m) => m.role === ROLE.admin);
   }
 
   /** Organization-owned keys, sorted by name. */
