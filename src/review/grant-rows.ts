@@ -3,7 +3,7 @@ import { cellOf, changeShape } from "./change-shape";
 import type { MemberDirectory } from "./member-directory";
 import type { ResourceChange } from "./plan-json";
 import { NOTHING, ReviewRow } from "./review-model";
-import { accessRank, isAccess } from "../policy";
+import { ACCESS, accessRank, isAccess } from "../policy";
 
 const rank = (access: string): number => accessRank(isAccess(access) ? access : undefined);
 
@@ -19,7 +19,7 @@ function grant(rc: ResourceChange, side: Side, directory: MemberDirectory): Gran
 
 function added(rc: ResourceChange, g: GrantSide): ReviewRow {
   const [risk, reason] =
-    g.access === "read_write" ? (["medium", "new read_write grant"] as const) : g.access === "read" ? (["low", "new read grant"] as const) : (["medium", "new grant, access known after apply"] as const);
+    g.access === ACCESS.read_write ? (["medium", "new read_write grant"] as const) : g.access === ACCESS.read ? (["low", "new read grant"] as const) : (["medium", "new grant, access known after apply"] as const);
   return { sign: "+", who: g.who, change: "grant added", kind: "grant_added", domain: g.domain, before: NOTHING, after: g.access, risk, reason, broadening: true, address: rc.address };
 }
 

@@ -3,49 +3,49 @@ import { cellOf, changeShape } from "./change-shape";
 import type { MemberDirectory } from "./member-directory";
 import type { PlanJson, ResourceChange, StateModule } from "./plan-json";
 import { ALL_DOMAINS, NOTHING, ORGANIZATION, ReviewRow, type KeyToRotate } from "./review-model";
-import { defaultKeyReach, isRole } from "../policy";
+import { KEY_OWNER, KEY_SCOPE, KeyOwner, KeyReach, isKeyOwner, isRole, keyReach } from "../policy";
 
-/** What a key can reach, as far as the plan tells. */
-type KeyReach =
-  | { kind: "organization" }
-  | { kind: "domains"; domains: string[] }
-  /** Member key created without domains: the server scopes it to the holder's read_write domains. */
-  | { kind: "auto" }
-  | { kind: "unknown" }
-  | { kind: "sensitive" };
+/** What a key can reach (src/policy's `keyReach`), or that the plan does not tell yet. */
+type PlanKeyReach = KeyReach | { kind: "unknown" } | { kind: "sensitive" };
 
 interface KeySide {
   who: string;
   name: string;
-  reach: KeyReach;
+  reach: PlanKeyReach;
   expires: string;
 }
 
 /**
- * The key's reach on one side; without domains, src/policy's
- * defaultKeyReach says what the server will choose.
+ * The key's reach on one side, as src/policy's `keyReach` says from what
+ * the plan tells: the scope the server reported, else the domains named,
+ * else what the server will choose for the owner and the holder's role.
  */
-function reachOf(rc: ResourceChange, side: Side, directory: MemberDirectory): KeyReach {
-  if (knownString(readAttribute(rc, side, "scope")) === "organization") return { kind: "organization" };
+function reachOf(rc: ResourceChange, side: Side, directory: MemberDirectory): PlanKeyReach {
+  if (knownString(readAttribute(rc, side, "scope")) === KEY_SCOPE.organization) return { kind: KEY_SCOPE.organization };
   const domains = readAttribute(rc, side, "domains");
   if (domains.state === "sensitive") return { kind: "sensitive" };
-  if (domains.state === "known" && Array.isArray(domains.value) && domains.value.length > 0) {
-    return { kind: "domains", domains: [...new Set(domains.value.map(String))].sort() };
-  }
-  if (domains.state === "unknown" && directory.configures(rc, "domains") !== false) return { kind: "unknown" };
-  const owner = knownString(readAttribute(rc, side, "owner"));
-  if (owner !== "organization" && owner !== "member") return { kind: "unknown" };
+  // An empty list names no domain: the server chooses, as when domains are left out.
+  const named = domains.state === "known" && Array.isArray(domains.value) && domains.value.length > 0 ? domains.value.map(String) : null;
+  if (named === null && domains.state === "unknown" && directory.configures(rc, "domains") !== false) return { kind: "unknown" };
+  const owner = ownerOf(rc, side);
+  if (named === null && owner === undefined) return { kind: "unknown" };
   const role = directory.ownerOf(rc, side)?.role;
-  return defaultKeyReach(owner, isRole(role) ? role : "member") === "organization" ? { kind: "organization" } : { kind: "auto" };
+  // Named domains are the reach whoever owns the key.
+  return keyReach(owner ?? KEY_OWNER.member, named, isRole(role) ? role : undefined);
 }
 
-function reachText(reach: KeyReach): string {
+function ownerOf(rc: ResourceChange, side: Side): KeyOwner | undefined {
+  const owner = knownString(readAttribute(rc, side, "owner"));
+  return isKeyOwner(owner) ? owner : undefined;
+}
+
+function reachText(reach: PlanKeyReach): string {
   switch (reach.kind) {
-    case "organization":
+    case KEY_SCOPE.organization:
       return "organization-wide";
-    case "domains":
+    case KEY_SCOPE.domains:
       return reach.domains.join(", ");
-    case "auto":
+    case "holder_read_write_domains":
       return "owner's read_write domains";
     case "unknown":
       return UNKNOWN_TEXT;
@@ -54,34 +54,33 @@ function reachText(reach: KeyReach): string {
   }
 }
 
-function reachDomains(reach: KeyReach): string {
-  return reach.kind === "organization" ? ALL_DOMAINS : reachText(reach);
+function reachDomains(reach: PlanKeyReach): string {
+  return reach.kind === KEY_SCOPE.organization ? ALL_DOMAINS : reachText(reach);
 }
 
-function sameReach(a: KeyReach, b: KeyReach): boolean {
+function sameReach(a: PlanKeyReach, b: PlanKeyReach): boolean {
   return reachText(a) === reachText(b);
 }
 
 function keySide(rc: ResourceChange, side: Side, directory: MemberDirectory): KeySide {
-  const owner = knownString(readAttribute(rc, side, "owner"));
-  const who = owner === "organization" ? ORGANIZATION : directory.ownerOf(rc, side)?.email ?? UNKNOWN_TEXT;
+  const who = ownerOf(rc, side) === KEY_OWNER.organization ? ORGANIZATION : directory.ownerOf(rc, side)?.email ?? UNKNOWN_TEXT;
   return { who, name: cellOf(rc, side, "name"), reach: reachOf(rc, side, directory), expires: cellOf(rc, side, "expires_at") };
 }
 
 function created(rc: ResourceChange, k: KeySide): ReviewRow {
   const [risk, reason] =
-    k.reach.kind === "organization"
+    k.reach.kind === KEY_SCOPE.organization
       ? (["high", "new organization-wide key"] as const)
-      : k.reach.kind === "auto"
+      : k.reach.kind === "holder_read_write_domains"
         ? (["medium", "new key on the owner's read_write domains"] as const)
-        : k.reach.kind === "domains"
+        : k.reach.kind === KEY_SCOPE.domains
           ? (["medium", "new key"] as const)
           : (["medium", "new key, scope known after apply"] as const);
   return { sign: "+", who: k.who, change: `key created: ${k.name}`, kind: "key_created", domain: reachDomains(k.reach), before: NOTHING, after: reachText(k.reach), risk, reason, broadening: true, key: k.name, address: rc.address };
 }
 
 function revoked(rc: ResourceChange, k: KeySide): ReviewRow {
-  const reason = k.reach.kind === "organization" ? "organization-wide key revoked" : "key revoked";
+  const reason = k.reach.kind === KEY_SCOPE.organization ? "organization-wide key revoked" : "key revoked";
   return { sign: "-", who: k.who, change: `key revoked: ${k.name}`, kind: "key_revoked", domain: reachDomains(k.reach), before: reachText(k.reach), after: NOTHING, risk: "none", reason, broadening: false, key: k.name, address: rc.address };
 }
 
@@ -90,8 +89,8 @@ function rescoped(rc: ResourceChange, before: KeySide, after: KeySide): ReviewRo
   const base = { who: after.who, change: `key rescoped: ${after.name}`, kind: "key_rescoped" as const, before: reachText(before.reach), after: reachText(after.reach), key: after.name, address: rc.address };
   const b = before.reach;
   const a = after.reach;
-  if (a.kind === "organization") return { ...base, sign: "+", domain: ALL_DOMAINS, risk: "high", reason: "becomes organization-wide", broadening: true };
-  if (b.kind === "domains" && a.kind === "domains") {
+  if (a.kind === KEY_SCOPE.organization) return { ...base, sign: "+", domain: ALL_DOMAINS, risk: "high", reason: "becomes organization-wide", broadening: true };
+  if (b.kind === KEY_SCOPE.domains && a.kind === KEY_SCOPE.domains) {
     const addedDomains = a.domains.filter((d) => !b.domains.includes(d));
     const removedDomains = b.domains.filter((d) => !a.domains.includes(d));
     const domain = [...addedDomains.map((d) => `+${d}`), ...removedDomains.map((d) => `-${d}`)].join(", ");
@@ -101,7 +100,7 @@ function rescoped(rc: ResourceChange, before: KeySide, after: KeySide): ReviewRo
     }
     return { ...base, sign: "-", domain, risk: "none", reason: `removes ${removedDomains.join(", ")}`, broadening: false };
   }
-  if (b.kind === "organization" && (a.kind === "domains" || a.kind === "auto")) {
+  if (b.kind === KEY_SCOPE.organization && (a.kind === KEY_SCOPE.domains || a.kind === "holder_read_write_domains")) {
     return { ...base, sign: "-", domain: reachDomains(a), risk: "none", reason: "no longer organization-wide", broadening: false };
   }
   // Unknown on either side, or a switch to/from auto-scoping: the plan cannot say whether it widens.
@@ -133,7 +132,7 @@ export function keyRows(rc: ResourceChange, directory: MemberDirectory): ReviewR
   const out: ReviewRow[] = [];
   const scope = rescoped(rc, before, after);
   if (scope) out.push(scope);
-  const orgWide = after.reach.kind === "organization";
+  const orgWide = after.reach.kind === KEY_SCOPE.organization;
   if (!scope && shape === "replace") {
     out.push({
       sign: "~", who: after.who, change: `key replaced: ${after.name}`, kind: "key_replaced", domain: reachDomains(after.reach), before: reachText(before.reach), after: reachText(after.reach),
@@ -157,7 +156,7 @@ export const API_KEY = "postscale_api_key";
 export interface SurvivingKey extends KeyToRotate {
   createdBy: string;
   /** Who holds it after the plan, as the server revokes by: a member key is revoked with its holder. */
-  owner: "organization" | "member" | undefined;
+  owner: KeyOwner | undefined;
   memberId: string | undefined;
 }
 
@@ -196,11 +195,10 @@ export function survivingKeys(plan: PlanJson, directory: MemberDirectory): Survi
     if (createdBy === undefined) continue;
     // `forget` leaves the key on the server with no after side: read it as it was.
     const side: Side = rc.change.after ? "after" : "before";
-    const owner = knownString(readAttribute(rc, side, "owner"));
     const key = keySide(rc, side, directory);
     out.push({
       createdBy,
-      owner: owner === "organization" || owner === "member" ? owner : undefined,
+      owner: ownerOf(rc, side),
       memberId: knownString(readAttribute(rc, side, "member_id")),
       name: key.name,
       holder: key.who,
