@@ -1,5 +1,6 @@
 import { PostscaleClient } from "../api/client";
 import { PostscaleError } from "../errors";
+import { defineSchema } from "./framework/schema";
 import type { ConfigureResponse, Diagnostic, ObjectValue, ProviderDefinition } from "./protocol/types";
 import { apiKeyResource } from "./resources/api-key.resource";
 import { createContext, type ProviderContext } from "./resources/context";
@@ -12,7 +13,7 @@ import { RequestStats } from "./resources/request-stats";
 import { teamMemberDataSource } from "./resources/team-member.data-source";
 import { teamMemberResource } from "./resources/team-member.resource";
 import { teamMembersDataSource } from "./resources/team-members.data-source";
-import { isKnown, stringAttr } from "./resources/values";
+import { isKnown } from "./resources/values";
 
 /** The provider's version, as installed into the plugin mirror and reported to the engine. */
 export const PROVIDER_VERSION = "0.1.0";
@@ -26,33 +27,32 @@ const PROVIDER_RETRIES = 8;
 /** Cancels the requests of every context of this process when the engine stops the provider. */
 const inFlight = new AbortController();
 
+const providerSchema = defineSchema({
+  description: "Manage Postscale team access as code: team members, their domain access and API keys.",
+  attributes: {
+    endpoint: {
+      type: "string",
+      optional: true,
+      description: `Base URL of the Postscale API, e.g. \`https://api.postscale.example\`. Falls back to the POSTSCALE_ENDPOINT environment variable, then to ${DEFAULT_ENDPOINT} (a local \`postscale server\`).`,
+    },
+    api_key: {
+      type: "string",
+      optional: true,
+      sensitive: true,
+      description: "An API key (`ps_...`) of an owner or admin, or an organization-owned key. Falls back to the POSTSCALE_API_KEY environment variable. Prefer the environment variable over writing the key into configuration.",
+    },
+  },
+});
+
 /** The Postscale provider: schema, configuration, resources and data sources. */
 export const postscaleProvider: ProviderDefinition<ProviderContext> = {
   name: "postscale",
   version: PROVIDER_VERSION,
 
-  schema: {
-    version: 0,
-    block: {
-      description: "Manage Postscale team access as code: team members, their domain access and API keys.",
-      attributes: {
-        endpoint: {
-          type: "string",
-          optional: true,
-          description: `Base URL of the Postscale API, e.g. \`https://api.postscale.example\`. Falls back to the POSTSCALE_ENDPOINT environment variable, then to ${DEFAULT_ENDPOINT} (a local \`postscale server\`).`,
-        },
-        api_key: {
-          type: "string",
-          optional: true,
-          sensitive: true,
-          description: "An API key (`ps_...`) of an owner or admin, or an organization-owned key. Falls back to the POSTSCALE_API_KEY environment variable. Prefer the environment variable over writing the key into configuration.",
-        },
-      },
-    },
-  },
+  schema: providerSchema.schema,
 
   validateConfig({ config }) {
-    const endpoint = stringAttr(config, "endpoint");
+    const { endpoint } = providerSchema.config(config);
     return typeof endpoint === "string" ? endpointProblems(endpoint) : [];
   },
 
@@ -75,8 +75,7 @@ export const postscaleProvider: ProviderDefinition<ProviderContext> = {
  * context that every resource of this process shares.
  */
 export async function configureProvider(config: ObjectValue, env: NodeJS.ProcessEnv): Promise<ConfigureResponse<ProviderContext>> {
-  const endpointValue = stringAttr(config, "endpoint");
-  const apiKeyValue = stringAttr(config, "api_key");
+  const { endpoint: endpointValue, api_key: apiKeyValue } = providerSchema.config(config);
   if (!isKnown(endpointValue) || !isKnown(apiKeyValue)) {
     const diagnostics: Diagnostic[] = [];
     if (!isKnown(endpointValue)) diagnostics.push(unknownSetting("endpoint", "Endpoint"));

@@ -1,16 +1,67 @@
 import type { ApiKey, KeyOwner } from "../../api/types";
 import { PostscaleError } from "../../errors";
 import { checkOrganizationKeyMember, domainProblem, nameProblem, resolveKeyScope, type KeyHolder } from "../../policy";
-import { UNKNOWN, type ApplyResponse, type AttributePath, type Diagnostic, type ObjectValue, type ResourceType, type Value } from "../protocol/types";
+import { defineResource } from "../framework/resource";
+import { defineSchema, present, type ConfigOf } from "../framework/schema";
+import { UNKNOWN, type Diagnostic, type ObjectValue, type Value } from "../protocol/types";
 import { callerPrincipal, type ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, isNotFound, pointerToPath, problemRule, violationDiagnostic } from "./diagnostics";
-import { isKnown, requireString, sameInstant, sameSet, stringAttr, stringSetAttr, timestampProblem } from "./values";
+import { isKnown, sameInstant, sameSet, timestampProblem } from "./values";
 
-const ATTRIBUTES = ["id", "name", "owner", "member_id", "domains", "expires_at", "scope", "prefix", "created_at", "created_by", "secret"] as const;
 const OWNERS: readonly KeyOwner[] = ["organization", "member"];
 
 /** Refusals that a grant applied concurrently in the same apply can lift. */
 const GRANT_DEPENDENT_RULES = new Set(["key_domain_not_writable", "no_writable_domains"]);
+
+const schema = defineSchema({
+  description:
+    "A Postscale API key. Owned by the organization (a service key; only owners and admins create them) or by a member (limited to the domains that member can write, and revoked when the member leaves). A key never grants more than its owner's current access. It is not revoked when the person who created it leaves (see `created_by`). The secret is known only after creation. When a member key names a domain granted read_write in the same apply, the provider waits briefly for the grant; adding `depends_on` on the grant makes the order explicit.",
+  attributes: {
+    id: { type: "string", computed: true, useStateForUnknown: true, description: "The key's id. Import with it: the secret is not stored by Postscale, so an imported key has a null `secret`." },
+    name: { type: "string", required: true, description: "A name for people (e.g. the application using it). Changes in place." },
+    owner: {
+      type: "string",
+      required: true,
+      requiresReplace: true,
+      description: '"organization" (a service key that survives people leaving) or "member" (held by `member_id`, revoked when they leave). Changing it replaces the key.',
+    },
+    member_id: {
+      type: "string",
+      optional: true,
+      requiresReplace: true,
+      description: 'For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key.',
+    },
+    domains: {
+      type: ["set", "string"],
+      optional: true,
+      computed: true,
+      useStateForUnknown: true,
+      description:
+        'Domains the key is limited to; each must be one its owner can write (read_write) when the key is written. Changes in place. When not set, Postscale decides and the result is stored here: a member key gets the member\'s read_write domains at creation, an organization key or a key of an admin is organization-wide (an empty set, with `scope` "organization"). Removing it from the configuration later keeps the key\'s current domains.',
+    },
+    expires_at: { type: "string", optional: true, requiresReplace: true, sameValue: sameInstant, description: "When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z); never when unset. Changing it replaces the key." },
+    scope: { type: "string", computed: true, useStateForUnknown: true, description: '"organization" (every domain its owner reaches) or "domains" (only `domains`).' },
+    prefix: { type: "string", computed: true, useStateForUnknown: true, description: "The first characters of the secret, to recognise the key in logs and the dashboard." },
+    created_at: { type: "string", computed: true, useStateForUnknown: true, description: "When the key was created (RFC 3339)." },
+    created_by: {
+      type: "string",
+      computed: true,
+      useStateForUnknown: true,
+      description:
+        "The member id of the person whose credential created the key (null for keys made before Postscale recorded it). They may know the secret, and the key outlives them: it is not revoked when its creator leaves, so rotate it when that person leaves (replace the key, e.g. `tofu apply -replace=<address>`). `postscale review` lists such keys under offboarding.",
+    },
+    secret: {
+      type: "string",
+      computed: true,
+      sensitive: true,
+      useStateForUnknown: true,
+      description:
+        "The secret to authenticate with (`Authorization: Bearer ...`). Known only after creation, kept in state and never read again from Postscale (which stores only a hash); null for an imported key. Store it in a secret manager and protect the state.",
+    },
+  },
+
+});
+type Config = ConfigOf<typeof schema>;
 
 /**
  * `postscale_api_key`: a key owned by the organization (a service
@@ -25,67 +76,20 @@ const GRANT_DEPENDENT_RULES = new Set(["key_domain_not_writable", "no_writable_d
  * while (ProviderContext.keyGrantWaitMs), waking as soon as this process
  * writes a grant for that member; only then does the refusal surface.
  */
-export const apiKeyResource: ResourceType<ProviderContext> = {
+export const apiKeyResource = defineResource<ProviderContext, typeof schema.attributes>({
   name: "postscale_api_key",
+  schema,
 
-  schema: {
-    version: 0,
-    block: {
-      description:
-        "A Postscale API key. Owned by the organization (a service key; only owners and admins create them) or by a member (limited to the domains that member can write, and revoked when the member leaves). A key never grants more than its owner's current access. It is not revoked when the person who created it leaves (see `created_by`). The secret is known only after creation. When a member key names a domain granted read_write in the same apply, the provider waits briefly for the grant; adding `depends_on` on the grant makes the order explicit.",
-      attributes: {
-        id: { type: "string", computed: true, description: "The key's id. Import with it: the secret is not stored by Postscale, so an imported key has a null `secret`." },
-        name: { type: "string", required: true, description: "A name for people (e.g. the application using it). Changes in place." },
-        owner: {
-          type: "string",
-          required: true,
-          description: '"organization" (a service key that survives people leaving) or "member" (held by `member_id`, revoked when they leave). Changing it replaces the key.',
-        },
-        member_id: {
-          type: "string",
-          optional: true,
-          description: 'For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key.',
-        },
-        domains: {
-          type: ["set", "string"],
-          optional: true,
-          computed: true,
-          description:
-            'Domains the key is limited to; each must be one its owner can write (read_write) when the key is written. Changes in place. When not set, Postscale decides and the result is stored here: a member key gets the member\'s read_write domains at creation, an organization key or a key of an admin is organization-wide (an empty set, with `scope` "organization"). Removing it from the configuration later keeps the key\'s current domains.',
-        },
-        expires_at: { type: "string", optional: true, description: "When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z); never when unset. Changing it replaces the key." },
-        scope: { type: "string", computed: true, description: '"organization" (every domain its owner reaches) or "domains" (only `domains`).' },
-        prefix: { type: "string", computed: true, description: "The first characters of the secret, to recognise the key in logs and the dashboard." },
-        created_at: { type: "string", computed: true, description: "When the key was created (RFC 3339)." },
-        created_by: {
-          type: "string",
-          computed: true,
-          description:
-            "The member id of the person whose credential created the key (null for keys made before Postscale recorded it). They may know the secret, and the key outlives them: it is not revoked when its creator leaves, so rotate it when that person leaves (replace the key, e.g. `tofu apply -replace=<address>`). `postscale review` lists such keys under offboarding.",
-        },
-        secret: {
-          type: "string",
-          computed: true,
-          sensitive: true,
-          description:
-            "The secret to authenticate with (`Authorization: Bearer ...`). Known only after creation, kept in state and never read again from Postscale (which stores only a hash); null for an imported key. Store it in a secret manager and protect the state.",
-        },
-      },
-    },
-  },
-
-  validate({ config }) {
+  validate(config, raw) {
     const diagnostics: Diagnostic[] = [];
-    const name = stringAttr(config, "name");
+    const { name, owner, member_id: memberId, expires_at: expiresAt } = config;
     if (typeof name === "string") {
       const problem = nameProblem(name);
       if (problem) diagnostics.push(attributeError(["name"], "Invalid API Key Name", `name ${problem}.`));
     }
-    const owner = stringAttr(config, "owner");
-    if (typeof owner === "string" && !OWNERS.includes(owner as KeyOwner)) {
+    if (typeof owner === "string" && !isOwner(owner)) {
       diagnostics.push(attributeError(["owner"], "Invalid Key Owner", `owner must be one of ${OWNERS.map((o) => `"${o}"`).join(", ")}, got "${owner}".`));
     }
-    const memberId = stringAttr(config, "member_id");
     if (owner === "organization" && typeof memberId === "string") {
       const decision = checkOrganizationKeyMember({ owner, memberId });
       if (!decision.allowed) diagnostics.push(violationDiagnostic("error", decision, ["member_id"]));
@@ -95,14 +99,14 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
         attributeError(["member_id"], "Missing Key Holder", 'member_id is required when owner is "member": name the member who holds the key, e.g. member_id = postscale_team_member.dev.id. For a key that belongs to nobody, set owner = "organization".'),
       );
     }
-    const domains = config.domains;
+    // Raw: the known elements of a set that is partly unknown are checked too.
+    const domains = raw.domains;
     if (Array.isArray(domains)) {
       for (const d of domains as readonly Value[]) {
         const problem = typeof d === "string" ? domainProblem(d) : undefined;
         if (problem) diagnostics.push(attributeError(["domains"], "Invalid Domain Name", `domains: each domain ${problem}.`));
       }
     }
-    const expiresAt = stringAttr(config, "expires_at");
     if (typeof expiresAt === "string") {
       const problem = timestampProblem(expiresAt);
       if (problem) diagnostics.push(attributeError(["expires_at"], "Invalid Expiry Time", `expires_at ${problem}.`));
@@ -110,50 +114,83 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
     return diagnostics;
   },
 
-  async plan(ctx, { priorState: prior, proposedNewState: proposed, config }) {
-    if (proposed === null || config === null) return { plannedState: null };
-    const domains = stringSetAttr(config, "domains");
-
+  async plan(ctx, { config, prior }) {
+    const domains = config.domains;
     if (prior === null) {
-      const owner = stringAttr(config, "owner");
       // Only what the configuration decides is planned known; the rest depends on the holder's role and grants at apply.
-      const scope = Array.isArray(domains) ? "domains" : domains === null && owner === "organization" ? "organization" : UNKNOWN;
-      return {
-        plannedState: { ...proposed, domains: domains === null ? UNKNOWN : proposed.domains, scope, id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, created_by: UNKNOWN, secret: UNKNOWN },
-        diagnostics: await scopeWarnings(ctx, config, domains),
-      };
+      const scope = Array.isArray(domains) ? "domains" : domains === null && config.owner === "organization" ? "organization" : UNKNOWN;
+      return { planned: { scope }, diagnostics: await scopeWarnings(ctx, config) };
     }
-
-    const requiresReplace: AttributePath[] = [];
-    if (config.owner !== prior.owner) requiresReplace.push(["owner"]);
-    if (config.member_id !== prior.member_id) requiresReplace.push(["member_id"]);
-    const expiresAt = stringAttr(config, "expires_at");
-    if (!isKnown(expiresAt) || !sameInstant(expiresAt, stringAttr(prior, "expires_at") as string | null)) requiresReplace.push(["expires_at"]);
-
-    const rescoped = !isKnown(domains) || (domains !== null && !sameSet(domains, priorDomains(prior)));
-    if (!rescoped) return { plannedState: proposed, requiresReplace };
-    return {
-      plannedState: { ...proposed, scope: isKnown(domains) ? "domains" : UNKNOWN },
-      requiresReplace,
-      diagnostics: await scopeWarnings(ctx, config, domains),
-    };
+    const rescoped = !isKnown(domains) || (domains !== null && !sameSet(domains, prior.domains ?? []));
+    if (!rescoped) return {};
+    return { planned: { scope: isKnown(domains) ? "domains" : UNKNOWN }, diagnostics: await scopeWarnings(ctx, config) };
   },
 
-  async apply(ctx, { priorState: prior, plannedState: planned }) {
-    if (prior === null) return create(ctx, planned as ObjectValue);
-    if (planned !== null) return update(ctx, prior, planned);
-    return destroy(ctx, prior);
-  },
-
-  async read(ctx, { currentState }) {
+  /** Waits for a grant applied concurrently (see the module comment). */
+  async create(ctx, { planned, plannedState }) {
+    const { name, owner, member_id: memberId, expires_at: expiresAt, domains } = planned;
+    if (!isOwner(owner)) throw new Error(`owner "${owner}" reached apply although validation refuses it`);
+    const request = { name, owner, member_id: memberId, domains: Array.isArray(domains) ? [...domains].sort() : null, expires_at: expiresAt };
+    // The same in every run: a create whose reply was lost is replayed, secret included, by the next run (see create-keys.ts).
+    const idempotencyKey = ctx.createKey("api_key", request);
     try {
-      const key = await ctx.snapshot.key(requireString(currentState, "id"));
-      if (key === undefined) return { newState: null };
-      const expiresAt = stringAttr(currentState, "expires_at") as string | null;
-      return { newState: keyState(key, stringAttr(currentState, "secret") as string | null, sameInstant(expiresAt, key.expires_at) ? expiresAt : key.expires_at) };
+      const created = await retryWhileGrantPending(ctx, memberId, () => ctx.client.createApiKey(request, { idempotencyKey }));
+      ctx.snapshot.putKey(created);
+      return { newState: keyState(created, created.secret, expiresAt) };
     } catch (err) {
-      return { newState: currentState, diagnostics: await ctx.readFailures.report(err, describe(currentState), ATTRIBUTES) };
+      const diagnostics = apiErrorDiagnostics(err, `Creating ${describe(plannedState)}`, schema.names, ["domains"]);
+      if (err instanceof PostscaleError && problemRule(err) === "key_name_taken") {
+        const existing = (await ctx.client.listApiKeys().catch(() => [])).find((k) => k.name === name && k.owner === owner && (owner === "organization" || k.member_id === memberId));
+        const which = existing ? ` (id ${existing.id})` : "";
+        diagnostics.forEach(
+          (d) =>
+            (d.detail += ` Key names are unique per holder, so no second key was made. If the existing key${which} is one an earlier run created and lost the reply of, beyond the server's replay window its secret cannot be recovered: revoke it and apply again${existing ? `, or adopt it with \`tofu import <address> ${existing.id}\` and rotate it with \`tofu apply -replace=<address>\`` : ""}.`),
+        );
+      }
+      return { newState: null, diagnostics };
     }
+  },
+
+  async read(ctx, { state, currentState }) {
+    try {
+      const key = await ctx.snapshot.key(present(state.id, "id"));
+      if (key === undefined) return { newState: null };
+      const expiresAt = state.expires_at;
+      return { newState: keyState(key, state.secret, sameInstant(expiresAt, key.expires_at) ? expiresAt : key.expires_at) };
+    } catch (err) {
+      return { newState: currentState, diagnostics: await ctx.readFailures.report(err, describe(currentState), schema.names) };
+    }
+  },
+
+  /** Rename and rescope in place. */
+  async update(ctx, { prior, priorState, planned, plannedState }) {
+    const { name, member_id: memberId, expires_at: expiresAt, domains } = planned;
+    const id = present(prior.id, "id");
+    const patch: { name?: string; domains?: string[] } = {};
+    if (name !== prior.name) patch.name = name;
+    if (Array.isArray(domains) && !sameSet(domains, prior.domains ?? [])) patch.domains = domains;
+    if (patch.name === undefined && patch.domains === undefined) return { newState: plannedState };
+    try {
+      const updated = await retryWhileGrantPending(ctx, memberId, () => ctx.client.updateApiKey(id, patch));
+      ctx.snapshot.putKey(updated);
+      const state = keyState(updated, prior.secret, expiresAt);
+      // The creator never changes; the planned value (carried from prior state) stands, even a null from state written before the attribute existed.
+      return { newState: isKnown(planned.created_by) ? { ...state, created_by: planned.created_by } : state };
+    } catch (err) {
+      return { newState: priorState, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(priorState)}`, schema.names, ["domains"]) };
+    }
+  },
+
+  /** Revoke the key. */
+  async delete(ctx, { prior, priorState }) {
+    const id = present(prior.id, "id");
+    try {
+      await ctx.client.deleteApiKey(id);
+    } catch (err) {
+      if (!isNotFound(err)) return { newState: priorState, diagnostics: apiErrorDiagnostics(err, `Deleting ${describe(priorState)}`, schema.names) };
+    }
+    ctx.snapshot.dropKey(id);
+    return { newState: null };
   },
 
   async importState(ctx, id) {
@@ -164,71 +201,13 @@ export const apiKeyResource: ResourceType<ProviderContext> = {
       }
       return { imported: [{ state: keyState(key, null, key.expires_at) }] };
     } catch (err) {
-      return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing API key "${id}"`, ATTRIBUTES) };
+      return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing API key "${id}"`, schema.names) };
     }
   },
-};
+});
 
-/** Create, waiting for a grant applied concurrently (see the module comment). */
-async function create(ctx: ProviderContext, planned: ObjectValue): Promise<ApplyResponse> {
-  const name = requireString(planned, "name");
-  const memberId = stringAttr(planned, "member_id") as string | null;
-  const expiresAt = stringAttr(planned, "expires_at") as string | null;
-  const domains = stringSetAttr(planned, "domains");
-  const owner = requireString(planned, "owner") as KeyOwner;
-  const request = { name, owner, member_id: memberId, domains: Array.isArray(domains) ? [...domains].sort() : null, expires_at: expiresAt };
-  // The same in every run: a create whose reply was lost is replayed, secret included, by the next run (see create-keys.ts).
-  const idempotencyKey = ctx.createKey("api_key", request);
-  try {
-    const created = await retryWhileGrantPending(ctx, memberId, () => ctx.client.createApiKey(request, { idempotencyKey }));
-    ctx.snapshot.putKey(created);
-    return { newState: keyState(created, created.secret, expiresAt) };
-  } catch (err) {
-    const diagnostics = apiErrorDiagnostics(err, `Creating ${describe(planned)}`, ATTRIBUTES, ["domains"]);
-    if (err instanceof PostscaleError && problemRule(err) === "key_name_taken") {
-      const existing = (await ctx.client.listApiKeys().catch(() => [])).find((k) => k.name === name && k.owner === owner && (owner === "organization" || k.member_id === memberId));
-      const which = existing ? ` (id ${existing.id})` : "";
-      diagnostics.forEach(
-        (d) =>
-          (d.detail += ` Key names are unique per holder, so no second key was made. If the existing key${which} is one an earlier run created and lost the reply of, beyond the server's replay window its secret cannot be recovered: revoke it and apply again${existing ? `, or adopt it with \`tofu import <address> ${existing.id}\` and rotate it with \`tofu apply -replace=<address>\`` : ""}.`),
-      );
-    }
-    return { newState: null, diagnostics };
-  }
-}
-
-/** Update: rename and rescope in place. */
-async function update(ctx: ProviderContext, prior: ObjectValue, planned: ObjectValue): Promise<ApplyResponse> {
-  const name = requireString(planned, "name");
-  const memberId = stringAttr(planned, "member_id") as string | null;
-  const expiresAt = stringAttr(planned, "expires_at") as string | null;
-  const domains = stringSetAttr(planned, "domains");
-  const id = requireString(prior, "id");
-  const patch: { name?: string; domains?: string[] } = {};
-  if (name !== prior.name) patch.name = name;
-  if (Array.isArray(domains) && !sameSet(domains, priorDomains(prior))) patch.domains = domains;
-  if (patch.name === undefined && patch.domains === undefined) return { newState: planned };
-  try {
-    const updated = await retryWhileGrantPending(ctx, memberId, () => ctx.client.updateApiKey(id, patch));
-    ctx.snapshot.putKey(updated);
-    const state = keyState(updated, stringAttr(prior, "secret") as string | null, expiresAt);
-    // The creator never changes; the planned value (carried from prior state) stands, even a null from state written before the attribute existed.
-    return { newState: isKnown(planned.created_by) ? { ...state, created_by: planned.created_by ?? null } : state };
-  } catch (err) {
-    return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES, ["domains"]) };
-  }
-}
-
-/** Delete: revoke the key. */
-async function destroy(ctx: ProviderContext, prior: ObjectValue): Promise<ApplyResponse> {
-  const id = requireString(prior, "id");
-  try {
-    await ctx.client.deleteApiKey(id);
-  } catch (err) {
-    if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Deleting ${describe(prior)}`, ATTRIBUTES) };
-  }
-  ctx.snapshot.dropKey(id);
-  return { newState: null };
+function isOwner(value: string): value is KeyOwner {
+  return (OWNERS as readonly string[]).includes(value);
 }
 
 function keyState(key: ApiKey, secret: string | null, expiresAt: string | null): ObjectValue {
@@ -247,20 +226,14 @@ function keyState(key: ApiKey, secret: string | null, expiresAt: string | null):
   };
 }
 
-function priorDomains(prior: ObjectValue): string[] {
-  const v = stringSetAttr(prior, "domains");
-  return Array.isArray(v) ? v : [];
-}
-
 /**
  * What the server would say about this key today, as warnings: the
  * holder's role and grants are server state that other resources in the
  * same plan may change (a grant widened to read_write), so nothing here
  * blocks the plan. The server's refusal at apply is the error.
  */
-async function scopeWarnings(ctx: ProviderContext, config: ObjectValue, domains: string[] | null | typeof UNKNOWN): Promise<Diagnostic[]> {
-  const owner = stringAttr(config, "owner");
-  const memberId = stringAttr(config, "member_id");
+async function scopeWarnings(ctx: ProviderContext, config: Config): Promise<Diagnostic[]> {
+  const { owner, member_id: memberId, domains } = config;
   if (!isKnown(domains) || (owner !== "organization" && owner !== "member") || !isKnown(memberId)) return [];
   let holder: KeyHolder | null = null;
   let knownDomains: string[];
@@ -277,7 +250,7 @@ async function scopeWarnings(ctx: ProviderContext, config: ObjectValue, domains:
   const decision = resolveKeyScope(callerPrincipal(ctx.caller), { owner, memberId, domains }, holder, knownDomains);
   if (decision.allowed || decision.rule === "organization_key_has_no_member") return [];
   return [
-    violationDiagnostic("warning", decision, pointerToPath(decision.path ?? "", ATTRIBUTES) ?? ["domains"], {
+    violationDiagnostic("warning", decision, pointerToPath(decision.path ?? "", schema.names) ?? ["domains"], {
       before: "The Postscale server says today: ",
       after: "If this plan changes that (for example a postscale_domain_access granting read_write in the same apply), the key is written once it has; otherwise the apply is refused and nothing is created.",
     }),
@@ -306,7 +279,7 @@ async function retryWhileGrantPending<T>(ctx: ProviderContext, memberId: string 
   }
 }
 
-function describe(state: ObjectValue | null): string {
-  const name = stringAttr(state, "name");
+function describe(state: ObjectValue): string {
+  const { name } = schema.config(state);
   return typeof name === "string" ? `API key "${name}"` : "API key";
 }

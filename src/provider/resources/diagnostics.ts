@@ -1,7 +1,6 @@
 import { PostscaleError } from "../../errors";
 import { type Rule, type Violation, domainProblem, emailProblem } from "../../policy";
-import type { AttributePath, Diagnostic, ObjectValue } from "../protocol/types";
-import { stringAttr } from "./values";
+import type { AttributePath, Diagnostic, Value } from "../protocol/types";
 
 /**
  * Summaries for refusals by access rule. Plan-time checks and the server's
@@ -30,23 +29,22 @@ export function attributeError(path: AttributePath, summary: string, detail: str
 }
 
 /**
- * An error when the configured `attribute` is a known string that `problem`
- * rejects; unknown and null values are left for plan and apply.
+ * An error when the configured `value` of `attribute` is a known string that
+ * `problem` rejects; unknown and null values are left for plan and apply.
  */
-function nameAttributeErrors(config: ObjectValue | null, attribute: string, summary: string, problem: (value: string) => string | undefined): Diagnostic[] {
-  const value = stringAttr(config, attribute);
+function nameAttributeErrors(value: Value, attribute: string, summary: string, problem: (value: string) => string | undefined): Diagnostic[] {
   const found = typeof value === "string" ? problem(value) : undefined;
   return found ? [attributeError([attribute], summary, `${attribute} ${found}.`)] : [];
 }
 
 /** "Invalid Email Address" on `attribute`, by the same rule the server applies. */
-export function emailAttributeErrors(config: ObjectValue | null, attribute: string): Diagnostic[] {
-  return nameAttributeErrors(config, attribute, "Invalid Email Address", emailProblem);
+export function emailAttributeErrors(value: Value, attribute: string): Diagnostic[] {
+  return nameAttributeErrors(value, attribute, "Invalid Email Address", emailProblem);
 }
 
 /** "Invalid Domain Name" on `attribute`, by the same rule the server applies. */
-export function domainAttributeErrors(config: ObjectValue | null, attribute: string): Diagnostic[] {
-  return nameAttributeErrors(config, attribute, "Invalid Domain Name", domainProblem);
+export function domainAttributeErrors(value: Value, attribute: string): Diagnostic[] {
+  return nameAttributeErrors(value, attribute, "Invalid Domain Name", domainProblem);
 }
 
 /** A policy violation as a diagnostic on `path`, with the rule's summary; `context` frames the message (what it is based on, what happens next). */

@@ -1,30 +1,28 @@
-import type { DataSourceType } from "../protocol/types";
+import { defineDataSource } from "../framework/resource";
+import { defineSchema } from "../framework/schema";
 import type { ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, domainAttributeErrors } from "./diagnostics";
-import { requireString } from "./values";
+
+const schema = defineSchema({
+  description: "One domain of the organization, looked up by name. Fails when the domain does not exist or is not visible to the provider's credential (Postscale does not tell the two apart).",
+  attributes: {
+    name: { type: "string", required: true, description: "The domain name, lower case (e.g. `staging.example.com`)." },
+    status: { type: "string", computed: true, description: "The domain's setup status, as Postscale reports it." },
+    created_at: { type: "string", computed: true, description: "When the domain was added (RFC 3339)." },
+  },
+});
 
 /** `postscale_domain`: one domain of the organization, by name. */
-export const domainDataSource: DataSourceType<ProviderContext> = {
+export const domainDataSource = defineDataSource<ProviderContext, typeof schema.attributes>({
   name: "postscale_domain",
+  schema,
 
-  schema: {
-    version: 0,
-    block: {
-      description: "One domain of the organization, looked up by name. Fails when the domain does not exist or is not visible to the provider's credential (Postscale does not tell the two apart).",
-      attributes: {
-        name: { type: "string", required: true, description: "The domain name, lower case (e.g. `staging.example.com`)." },
-        status: { type: "string", computed: true, description: "The domain's setup status, as Postscale reports it." },
-        created_at: { type: "string", computed: true, description: "When the domain was added (RFC 3339)." },
-      },
-    },
+  validate(config) {
+    return domainAttributeErrors(config.name, "name");
   },
 
-  validate({ config }) {
-    return domainAttributeErrors(config, "name");
-  },
-
-  async read(ctx, { config }) {
-    const name = requireString(config, "name");
+  async read(ctx, config) {
+    const name = config.name;
     try {
       const domains = await ctx.snapshot.allDomains();
       const domain = domains.find((d) => d.name === name);
@@ -37,4 +35,4 @@ export const domainDataSource: DataSourceType<ProviderContext> = {
       return { state: null, diagnostics: apiErrorDiagnostics(err, `Reading domain ${name}`, ["name"]) };
     }
   },
-};
+});

@@ -1,50 +1,50 @@
 import type { Member } from "../../api/types";
 import { PostscaleError } from "../../errors";
 import { ASSIGNABLE_ROLES, isAssignableRole, normalizeEmail } from "../../policy";
-import { UNKNOWN, type ApplyResponse, type AttributePath, type ObjectValue, type ResourceType } from "../protocol/types";
+import { defineResource } from "../framework/resource";
+import { defineSchema, present } from "../framework/schema";
+import { UNKNOWN, type ObjectValue, type Unknown } from "../protocol/types";
 import type { ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, emailAttributeErrors, isNotFound } from "./diagnostics";
-import { isKnown, requireString, stringAttr } from "./values";
 
-const ATTRIBUTES = ["id", "email", "role", "status", "name", "invited_at", "joined_at"] as const;
+const schema = defineSchema({
+  description:
+    "A person in the Postscale organization. Creating it sends an invitation; destroying it offboards the person: their sessions end, the API keys they own are revoked and their domain access is deleted. Organization-owned keys survive.",
+  attributes: {
+    id: { type: "string", computed: true, useStateForUnknown: true, description: "The member's id, assigned by Postscale." },
+    email: {
+      type: "string",
+      required: true,
+      requiresReplace: true,
+      sameValue: (a: string, b: string) => normalizeEmail(a) === normalizeEmail(b),
+      description:
+        "The person's email address; the invitation goes there. Compared case-insensitively. Changing it replaces the member (the old address is offboarded, the new one invited).",
+    },
+    role: { type: "string", required: true, description: 'The role: "admin" (manages users, settings and every domain) or "member" (only the domains granted with postscale_domain_access). Changes in place. The owner role moves only by transfer of ownership.' },
+    status: {
+      type: "string",
+      computed: true,
+      useStateForUnknown: true,
+      description:
+        'Where the person is: "invited" (invitation pending), "active" (joined) or "expired" (the invitation lapsed). A pending invitation never shows as a change. When a refresh finds the invitation expired, the plan shows an update of status from "expired" to "invited": applying it sends a new invitation.',
+    },
+    name: { type: "string", computed: true, useStateForUnknown: true, description: "The person's name, known once they have accepted the invitation; null before." },
+    invited_at: { type: "string", computed: true, useStateForUnknown: true, description: "When the latest invitation was sent (RFC 3339); a re-invitation sets it anew." },
+    joined_at: { type: "string", computed: true, useStateForUnknown: true, description: "When the person joined (RFC 3339); null while invited." },
+  },
+});
 
 /**
  * `postscale_team_member`: one person in the organization. Create invites,
  * delete offboards (their sessions, keys and domain access go with them).
  */
-export const teamMemberResource: ResourceType<ProviderContext> = {
+export const teamMemberResource = defineResource<ProviderContext, typeof schema.attributes>({
   name: "postscale_team_member",
+  schema,
 
-  schema: {
-    version: 0,
-    block: {
-      description:
-        "A person in the Postscale organization. Creating it sends an invitation; destroying it offboards the person: their sessions end, the API keys they own are revoked and their domain access is deleted. Organization-owned keys survive.",
-      attributes: {
-        id: { type: "string", computed: true, description: "The member's id, assigned by Postscale." },
-        email: {
-          type: "string",
-          required: true,
-          description:
-            "The person's email address; the invitation goes there. Compared case-insensitively. Changing it replaces the member (the old address is offboarded, the new one invited).",
-        },
-        role: { type: "string", required: true, description: 'The role: "admin" (manages users, settings and every domain) or "member" (only the domains granted with postscale_domain_access). Changes in place. The owner role moves only by transfer of ownership.' },
-        status: {
-          type: "string",
-          computed: true,
-          description:
-            'Where the person is: "invited" (invitation pending), "active" (joined) or "expired" (the invitation lapsed). A pending invitation never shows as a change. When a refresh finds the invitation expired, the plan shows an update of status from "expired" to "invited": applying it sends a new invitation.',
-        },
-        name: { type: "string", computed: true, description: "The person's name, known once they have accepted the invitation; null before." },
-        invited_at: { type: "string", computed: true, description: "When the latest invitation was sent (RFC 3339); a re-invitation sets it anew." },
-        joined_at: { type: "string", computed: true, description: "When the person joined (RFC 3339); null while invited." },
-      },
-    },
-  },
-
-  validate({ config }) {
-    const diagnostics = emailAttributeErrors(config, "email");
-    const role = stringAttr(config, "role");
+  validate(config) {
+    const diagnostics = emailAttributeErrors(config.email, "email");
+    const role = config.role;
     if (typeof role === "string" && !isAssignableRole(role)) {
       diagnostics.push(
         attributeError(
@@ -57,39 +57,82 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
     return diagnostics;
   },
 
-  async plan(_ctx, { priorState: prior, proposedNewState: proposed, config }) {
-    if (proposed === null || config === null) return { plannedState: null };
-    if (prior === null) {
-      // The server creates every member as "invited"; the rest is decided by the server.
-      return { plannedState: { ...proposed, id: UNKNOWN, status: "invited", name: UNKNOWN, invited_at: UNKNOWN, joined_at: UNKNOWN } };
-    }
-    const requiresReplace: AttributePath[] = [];
-    const email = stringAttr(config, "email");
-    if (!isKnown(email) || email === null || normalizeEmail(email) !== normalizeEmail(requireString(prior, "email"))) {
-      requiresReplace.push(["email"]);
-    }
-    if (prior.status === "expired") {
-      // Re-invitation: apply resends the invitation, which makes the member
-      // "invited" again (a known value, so the plan says so) with a new invited_at.
-      return { plannedState: { ...proposed, status: "invited", invited_at: UNKNOWN }, requiresReplace };
-    }
-    return { plannedState: proposed, requiresReplace };
+  plan(_ctx, { prior }) {
+    // The server creates every member as "invited"; the rest is decided by the server.
+    if (prior === null) return { planned: { status: "invited" } };
+    // Re-invitation: apply resends the invitation, which makes the member
+    // "invited" again (a known value, so the plan says so) with a new invited_at.
+    if (prior.status === "expired") return { planned: { status: "invited", invited_at: UNKNOWN } };
+    return {};
   },
 
-  async apply(ctx, { priorState: prior, plannedState: planned }) {
-    if (prior === null) return create(ctx, planned as ObjectValue);
-    if (planned !== null) return update(ctx, prior, planned);
-    return destroy(ctx, prior);
-  },
-
-  async read(ctx, { currentState }) {
+  /**
+   * Invite. The Idempotency-Key is the same in every run, so a run that
+   * lost the reply (or was killed) gets the original answer back from the
+   * next one. Past the server's replay window, an invitation this
+   * credential's person sent for the same email and role, still pending, is
+   * the one this resource made: it is taken over instead of refused.
+   */
+  async create(ctx, { planned: { email, role } }) {
+    if (!isAssignableRole(role)) throw new Error(`role "${role}" reached apply although validation refuses it`);
     try {
-      const member = await ctx.snapshot.member(requireString(currentState, "id"));
-      if (member === undefined) return { newState: null };
-      return { newState: memberState(member, keepEmail(currentState, member)) };
+      const member = await ctx.client.inviteMember({ email, role }, { idempotencyKey: ctx.createKey("team_member", { email: normalizeEmail(email), role }) });
+      ctx.snapshot.putMember(member);
+      return { newState: memberState(member, email) };
     } catch (err) {
-      return { newState: currentState, diagnostics: await ctx.readFailures.report(err, describe(currentState), ATTRIBUTES) };
+      if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
+        const mine = await ownPendingInvitation(ctx, email, role).catch(() => undefined);
+        if (mine) {
+          ctx.snapshot.putMember(mine);
+          return { newState: memberState(mine, email) };
+        }
+      }
+      const diagnostics = apiErrorDiagnostics(err, `Inviting ${email} as ${role}`, schema.names);
+      if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
+        diagnostics.forEach((d) => (d.detail += ` ${email} is already in the organization: import it instead, e.g. \`tofu import <address> ${email}\`.`));
+      }
+      return { newState: null, diagnostics };
     }
+  },
+
+  async read(ctx, { state, currentState }) {
+    try {
+      const member = await ctx.snapshot.member(present(state.id, "id"));
+      if (member === undefined) return { newState: null };
+      return { newState: memberState(member, keepEmail(schema.config(currentState).email, member)) };
+    } catch (err) {
+      return { newState: currentState, diagnostics: await ctx.readFailures.report(err, describe(currentState), schema.names) };
+    }
+  },
+
+  /** Role change and, for an expired invitation, a re-invitation. */
+  async update(ctx, { prior, priorState, planned, plannedState }) {
+    const { email, role } = planned;
+    if (!isAssignableRole(role)) throw new Error(`role "${role}" reached apply although validation refuses it`);
+    const id = present(prior.id, "id");
+    let member: Member | undefined;
+    try {
+      if (role !== prior.role) member = await ctx.client.updateMember(id, { role });
+      if (prior.status === "expired" && planned.status === "invited") member = await ctx.client.resendInvitation(id);
+    } catch (err) {
+      return { newState: member ? memberState(member, email) : priorState, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(priorState)}`, schema.names) };
+    }
+    if (member === undefined) return { newState: plannedState };
+    ctx.snapshot.putMember(member);
+    return { newState: memberState(member, email) };
+  },
+
+  /** Offboard. */
+
+  async delete(ctx, { prior, priorState }) {
+    const id = present(prior.id, "id");
+    try {
+      await ctx.client.removeMember(id);
+    } catch (err) {
+      if (!isNotFound(err)) return { newState: priorState, diagnostics: apiErrorDiagnostics(err, `Offboarding ${describe(priorState)}`, schema.names) };
+    }
+    ctx.snapshot.dropMember(id);
+    return { newState: null };
   },
 
   async importState(ctx, id) {
@@ -109,41 +152,10 @@ export const teamMemberResource: ResourceType<ProviderContext> = {
       }
       return { imported: [{ state: memberState(member, member.email) }] };
     } catch (err) {
-      return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing team member "${id}"`, ATTRIBUTES) };
+      return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing team member "${id}"`, schema.names) };
     }
   },
-};
-
-/**
- * Create: invite. The Idempotency-Key is the same in every run, so a run
- * that lost the reply (or was killed) gets the original answer back from
- * the next one. Past the server's replay window, an invitation this
- * credential's person sent for the same email and role, still pending, is
- * the one this resource made: it is taken over instead of refused.
- */
-async function create(ctx: ProviderContext, planned: ObjectValue): Promise<ApplyResponse> {
-  const email = requireString(planned, "email");
-  const role = requireString(planned, "role");
-  if (!isAssignableRole(role)) throw new Error(`role "${role}" reached apply although validation refuses it`);
-  try {
-    const member = await ctx.client.inviteMember({ email, role }, { idempotencyKey: ctx.createKey("team_member", { email: normalizeEmail(email), role }) });
-    ctx.snapshot.putMember(member);
-    return { newState: memberState(member, email) };
-  } catch (err) {
-    if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
-      const mine = await ownPendingInvitation(ctx, email, role).catch(() => undefined);
-      if (mine) {
-        ctx.snapshot.putMember(mine);
-        return { newState: memberState(mine, email) };
-      }
-    }
-    const diagnostics = apiErrorDiagnostics(err, `Inviting ${email} as ${role}`, ATTRIBUTES);
-    if (err instanceof PostscaleError && err.code === "POSTSCALE_E_CONFLICT") {
-      diagnostics.forEach((d) => (d.detail += ` ${email} is already in the organization: import it instead, e.g. \`tofu import <address> ${email}\`.`));
-    }
-    return { newState: null, diagnostics };
-  }
-}
+});
 
 /** The member with this email when it is a pending invitation for `role` sent by the provider's own person. */
 async function ownPendingInvitation(ctx: ProviderContext, email: string, role: string): Promise<Member | undefined> {
@@ -153,47 +165,16 @@ async function ownPendingInvitation(ctx: ProviderContext, email: string, role: s
   return member && member.role === role && member.status === "invited" && member.invited_by === inviter ? member : undefined;
 }
 
-/** Update: role change and, for an expired invitation, a re-invitation. */
-async function update(ctx: ProviderContext, prior: ObjectValue, planned: ObjectValue): Promise<ApplyResponse> {
-  const email = requireString(planned, "email");
-  const role = requireString(planned, "role");
-  if (!isAssignableRole(role)) throw new Error(`role "${role}" reached apply although validation refuses it`);
-  const id = requireString(prior, "id");
-  let member: Member | undefined;
-  try {
-    if (role !== prior.role) member = await ctx.client.updateMember(id, { role });
-    if (prior.status === "expired" && planned.status === "invited") member = await ctx.client.resendInvitation(id);
-  } catch (err) {
-    return { newState: member ? memberState(member, email) : prior, diagnostics: apiErrorDiagnostics(err, `Updating ${describe(prior)}`, ATTRIBUTES) };
-  }
-  if (member === undefined) return { newState: planned };
-  ctx.snapshot.putMember(member);
-  return { newState: memberState(member, email) };
-}
-
-/** Delete: offboard. */
-async function destroy(ctx: ProviderContext, prior: ObjectValue): Promise<ApplyResponse> {
-  const id = requireString(prior, "id");
-  try {
-    await ctx.client.removeMember(id);
-  } catch (err) {
-    if (!isNotFound(err)) return { newState: prior, diagnostics: apiErrorDiagnostics(err, `Offboarding ${describe(prior)}`, ATTRIBUTES) };
-  }
-  ctx.snapshot.dropMember(id);
-  return { newState: null };
-}
-
 function memberState(m: Member, email: string): ObjectValue {
   return { id: m.id, email, role: m.role, status: m.status, name: m.name, invited_at: m.invited_at, joined_at: m.joined_at };
 }
 
 /** The email as written in state when it still names the same address (the server stores it lower-cased). */
-function keepEmail(state: ObjectValue, member: Member): string {
-  const current = stringAttr(state, "email");
+function keepEmail(current: string | null | Unknown, member: Member): string {
   return typeof current === "string" && normalizeEmail(current) === normalizeEmail(member.email) ? current : member.email;
 }
 
-function describe(state: ObjectValue | null): string {
-  const email = stringAttr(state, "email");
+function describe(state: ObjectValue): string {
+  const { email } = schema.config(state);
   return typeof email === "string" ? `team member ${email}` : "team member";
 }

@@ -1,34 +1,4 @@
-import { UNKNOWN, isUnknown, type ObjectValue, type Unknown, type Value } from "../protocol/types";
-
-/**
- * Typed reads of decoded attribute values. Each returns UNKNOWN when the
- * value (or any part of it) is not known yet, so callers handle the three
- * cases explicitly: unknown, null, a value.
- */
-
-/** A string attribute: the string, null, or UNKNOWN. */
-export function stringAttr(obj: ObjectValue | null, name: string): string | null | Unknown {
-  const v = obj?.[name] ?? null;
-  if (isUnknown(v)) return UNKNOWN;
-  return typeof v === "string" ? v : null;
-}
-
-/** A set or list of strings: sorted, null, or UNKNOWN when the collection or any element is unknown. */
-export function stringSetAttr(obj: ObjectValue | null, name: string): string[] | null | Unknown {
-  const v = obj?.[name] ?? null;
-  if (isUnknown(v)) return UNKNOWN;
-  if (!Array.isArray(v)) return null;
-  const items = v as readonly Value[];
-  if (items.some(isUnknown)) return UNKNOWN;
-  return items.filter((i): i is string => typeof i === "string").sort();
-}
-
-/** A string attribute that must be known and set (state written by this provider, planned required values). */
-export function requireString(obj: ObjectValue | null, name: string): string {
-  const v = stringAttr(obj, name);
-  if (typeof v !== "string") throw new Error(`attribute "${name}" must be a known string here`);
-  return v;
-}
+import { isUnknown, type Unknown } from "../protocol/types";
 
 /** A known value: not UNKNOWN. */
 export function isKnown<T>(v: T | Unknown): v is T {
