@@ -1,5 +1,5 @@
 import { UNKNOWN_TEXT, Side } from "./attribute";
-import { cellOf, changeShape } from "./change-shape";
+import { cellOf, rowsOf } from "./change-shape";
 import type { MemberDirectory } from "./member-directory";
 import type { ResourceChange } from "./plan-json";
 import { NOTHING, ReviewRow } from "./review-model";
@@ -46,12 +46,11 @@ function accessChanged(rc: ResourceChange, before: GrantSide, after: GrantSide, 
  * on its own.
  */
 export function grantRows(rc: ResourceChange, directory: MemberDirectory): ReviewRow[] {
-  const shape = changeShape(rc);
-  if (shape === "create") return [added(rc, grant(rc, "after", directory))];
-  if (shape === "delete") return [removed(rc, grant(rc, "before", directory))];
-  if (shape === "none") return [];
-  const before = grant(rc, "before", directory);
-  const after = grant(rc, "after", directory);
-  if (before.who !== after.who || before.domain !== after.domain) return [removed(rc, before), added(rc, after)];
-  return accessChanged(rc, before, after, shape === "replace");
+  return rowsOf(rc, {
+    read: (side) => grant(rc, side, directory),
+    added,
+    removed,
+    moved: (before, after) => before.who !== after.who || before.domain !== after.domain,
+    changed: (_, before, after, shape) => accessChanged(rc, before, after, shape === "replace"),
+  });
 }

@@ -1,5 +1,5 @@
 import { SENSITIVE_TEXT, Side, UNKNOWN_TEXT, knownString, readAttribute } from "./attribute";
-import { cellOf, changeShape } from "./change-shape";
+import { cellOf, changeShape, rowsOf } from "./change-shape";
 import type { MemberDirectory } from "./member-directory";
 import type { PlanJson, ResourceChange, StateModule } from "./plan-json";
 import { ALL_DOMAINS, NOTHING, ORGANIZATION, ReviewRow, type KeyToRotate } from "./review-model";
@@ -122,13 +122,11 @@ function expiryChanged(rc: ResourceChange, before: KeySide, after: KeySide): Rev
  * name and expiry each get their own row.
  */
 export function keyRows(rc: ResourceChange, directory: MemberDirectory): ReviewRow[] {
-  const shape = changeShape(rc);
-  if (shape === "create") return [created(rc, keySide(rc, "after", directory))];
-  if (shape === "delete") return [revoked(rc, keySide(rc, "before", directory))];
-  if (shape === "none") return [];
-  const before = keySide(rc, "before", directory);
-  const after = keySide(rc, "after", directory);
-  if (before.who !== after.who) return [revoked(rc, before), created(rc, after)];
+  return rowsOf(rc, { read: (side) => keySide(rc, side, directory), added: created, removed: revoked, moved: (before, after) => before.who !== after.who, changed: keyChanged });
+}
+
+/** The same holder's key: scope, replacement (a new secret), name and expiry each get their own row. */
+function keyChanged(rc: ResourceChange, before: KeySide, after: KeySide, shape: "update" | "replace"): ReviewRow[] {
   const out: ReviewRow[] = [];
   const scope = rescoped(rc, before, after);
   if (scope) out.push(scope);

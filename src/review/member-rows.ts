@@ -1,5 +1,5 @@
 import { UNKNOWN_TEXT, Side } from "./attribute";
-import { cellOf, changeShape } from "./change-shape";
+import { cellOf, rowsOf } from "./change-shape";
 import type { ResourceChange } from "./plan-json";
 import { ALL_DOMAINS, NOTHING, ReviewRow } from "./review-model";
 import { isManager, isRole } from "../policy";
@@ -47,13 +47,10 @@ function roleChanged(rc: ResourceChange, before: PersonSide, after: PersonSide):
  * leaving and another arriving.
  */
 export function memberRows(rc: ResourceChange): ReviewRow[] {
-  const shape = changeShape(rc);
-  if (shape === "create") return [added(rc, person(rc, "after"))];
-  if (shape === "delete") return [removed(rc, person(rc, "before"))];
-  if (shape === "none") return [];
-  const before = person(rc, "before");
-  const after = person(rc, "after");
-  if (before.email !== after.email) return [removed(rc, before), added(rc, after)];
+  return rowsOf(rc, { read: (side) => person(rc, side), added, removed, moved: (before, after) => before.email !== after.email, changed: personChanged });
+}
+
+function personChanged(rc: ResourceChange, before: PersonSide, after: PersonSide, shape: "update" | "replace"): ReviewRow[] {
   if (before.role !== after.role) return [roleChanged(rc, before, after)];
   if (shape === "replace") {
     return [{ sign: "~", who: after.email, change: "member re-created", kind: "member_recreated", domain: roleDomain(after.role), before: before.role, after: after.role, risk: "low", reason: "re-invited: must accept a new invitation", broadening: false, address: rc.address }];

@@ -1,5 +1,5 @@
-import { PlanJson, ReviewRow, renderJson, renderMarkdown, reviewPlan } from "../../src/review";
-import { loadPlan } from "./fixtures";
+import { PlanJson, renderJson, renderMarkdown, reviewPlan } from "../../src/review";
+import { EXPECTED_OFFBOARDING, EXPECTED_TABLES, loadPlan, table } from "./fixtures";
 
 /**
  * The review on plans the real OpenTofu engine produced against the real
@@ -7,10 +7,6 @@ import { loadPlan } from "./fixtures";
  * of change, planned in sequence so each starts from the previous state.
  */
 const plan = (name: string): PlanJson => loadPlan("engine", name);
-
-function table(rows: ReviewRow[]): string[][] {
-  return rows.map((r) => [r.sign, r.who, r.change, r.domain, `${r.before} → ${r.after}`, r.risk]);
-}
 
 /** Every API key secret the plan carries in clear (in before, after or prior state). */
 function secrets(value: unknown, out: string[] = []): string[] {
@@ -27,13 +23,7 @@ function secrets(value: unknown, out: string[] = []): string[] {
 describe("reviewPlan on real OpenTofu plans", () => {
   test("members added: emails through config references, all broadening", () => {
     const review = reviewPlan(plan("members-added"));
-    expect(table(review.rows)).toEqual([
-      ["+", "alice@example.com", "member added", "all domains", "— → admin", "high"],
-      ["+", "bob@example.com", "grant added", "app.example.com", "— → read_write", "medium"],
-      ["+", "bob@example.com", "key created: bob-ci", "app.example.com", "— → app.example.com", "medium"],
-      ["+", "bob@example.com", "grant added", "news.example.com", "— → read", "low"],
-      ["+", "bob@example.com", "member added", "—", "— → member", "medium"],
-    ]);
+    expect(table(review.rows)).toEqual(EXPECTED_TABLES["members-added"]);
     expect(review.broadening).toBe(true);
   });
 
@@ -45,30 +35,12 @@ describe("reviewPlan on real OpenTofu plans", () => {
 
   test("offboarding: the person, their grants and their key", () => {
     const review = reviewPlan(plan("offboarding"));
-    expect(review.offboarding).toEqual([
-      {
-        email: "carol@example.com",
-        role: "member",
-        grants: [
-          { domain: "app.example.com", access: "read_write" },
-          { domain: "news.example.com", access: "read" },
-        ],
-        keys: [{ name: "carol-laptop", domains: "app.example.com" }],
-        rotate: [],
-      },
-    ]);
+    expect(review.offboarding).toEqual(EXPECTED_OFFBOARDING);
     expect(review.broadening).toBe(false);
   });
 
   test("role changes and grants widened, narrowed, added, removed", () => {
-    expect(table(reviewPlan(plan("roles-and-grants")).rows)).toEqual([
-      ["+", "dave@example.com", "role changed", "all domains", "member → admin", "high"],
-      ["+", "erin@example.com", "grant widened", "app.example.com", "read → read_write", "medium"],
-      ["-", "erin@example.com", "grant narrowed", "news.example.com", "read_write → read", "none"],
-      ["-", "erin@example.com", "grant removed", "shop.example.com", "read → —", "none"],
-      ["-", "frank@example.com", "role changed", "all domains", "admin → member", "none"],
-      ["+", "frank@example.com", "grant added", "shop.example.com", "— → read", "low"],
-    ]);
+    expect(table(reviewPlan(plan("roles-and-grants")).rows)).toEqual(EXPECTED_TABLES["roles-and-grants"]);
   });
 
   test("keys created (organization-wide), rescoped both ways, revoked", () => {
@@ -82,12 +54,7 @@ describe("reviewPlan on real OpenTofu plans", () => {
 
   test("email change replaces the member: old address offboarded, new one added", () => {
     const review = reviewPlan(plan("replace-email"));
-    expect(table(review.rows)).toEqual([
-      ["+", "hal@new.example.com", "grant added", "app.example.com", "— → read_write", "medium"],
-      ["+", "hal@new.example.com", "member added", "—", "— → member", "medium"],
-      ["-", "hal@old.example.com", "grant removed", "app.example.com", "read_write → —", "none"],
-      ["-", "hal@old.example.com", "member removed", "—", "member → —", "none"],
-    ]);
+    expect(table(review.rows)).toEqual(EXPECTED_TABLES["replace-email"]);
     expect(review.offboarding.map((o) => o.email)).toEqual(["hal@old.example.com"]);
   });
 

@@ -1,21 +1,10 @@
-import { NO_ACCESS_CHANGES, ReviewRow, parsePlanJson, renderJson, renderMarkdown, reviewPlan } from "../../src/review";
-import { PLANTED_SECRET, loadPlan } from "./fixtures";
-
-/** The columns a reader sees, in table order. */
-function table(rows: ReviewRow[]): string[][] {
-  return rows.map((r) => [r.sign, r.who, r.change, r.domain, `${r.before} → ${r.after}`, r.risk]);
-}
+import { NO_ACCESS_CHANGES, parsePlanJson, renderJson, renderMarkdown, reviewPlan } from "../../src/review";
+import { EXPECTED_OFFBOARDING, EXPECTED_TABLES, PLANTED_SECRET, loadPlan, table } from "./fixtures";
 
 describe("reviewPlan on hand-written plans in the `tofu show -json` format", () => {
   test("new people, grants and a member key are broadening, with emails resolved through config references", () => {
     const review = reviewPlan(loadPlan("hand", "members-added"));
-    expect(table(review.rows)).toEqual([
-      ["+", "alice@example.com", "member added", "all domains", "— → admin", "high"],
-      ["+", "bob@example.com", "grant added", "app.example.com", "— → read_write", "medium"],
-      ["+", "bob@example.com", "key created: bob-ci", "app.example.com", "— → app.example.com", "medium"],
-      ["+", "bob@example.com", "grant added", "news.example.com", "— → read", "low"],
-      ["+", "bob@example.com", "member added", "—", "— → member", "medium"],
-    ]);
+    expect(table(review.rows)).toEqual(EXPECTED_TABLES["members-added"]);
     expect(review.rows.every((r) => r.broadening)).toBe(true);
     expect(review.summary).toMatchObject({ peopleAdded: 2, grantsAdded: 2, keysCreated: 1, broadening: 5 });
     expect(review.broadening).toBe(true);
@@ -23,18 +12,7 @@ describe("reviewPlan on hand-written plans in the `tofu show -json` format", () 
 
   test("offboarding lists exactly the grants and member keys destroyed with the person; nothing broadens", () => {
     const review = reviewPlan(loadPlan("hand", "offboarding"));
-    expect(review.offboarding).toEqual([
-      {
-        email: "carol@example.com",
-        role: "member",
-        grants: [
-          { domain: "app.example.com", access: "read_write" },
-          { domain: "news.example.com", access: "read" },
-        ],
-        keys: [{ name: "carol-laptop", domains: "app.example.com" }],
-        rotate: [],
-      },
-    ]);
+    expect(review.offboarding).toEqual(EXPECTED_OFFBOARDING);
     expect(review.rows.map((r) => r.sign)).toEqual(["-", "-", "-", "-"]);
     expect(review.broadening).toBe(false);
     expect(review.changes).toBe(true);
@@ -43,14 +21,7 @@ describe("reviewPlan on hand-written plans in the `tofu show -json` format", () 
 
   test("role changes and grant widening, narrowing, adding and removal", () => {
     const review = reviewPlan(loadPlan("hand", "roles-and-grants"));
-    expect(table(review.rows)).toEqual([
-      ["+", "dave@example.com", "role changed", "all domains", "member → admin", "high"],
-      ["+", "erin@example.com", "grant widened", "app.example.com", "read → read_write", "medium"],
-      ["-", "erin@example.com", "grant narrowed", "news.example.com", "read_write → read", "none"],
-      ["-", "erin@example.com", "grant removed", "shop.example.com", "read → —", "none"],
-      ["-", "frank@example.com", "role changed", "all domains", "admin → member", "none"],
-      ["+", "frank@example.com", "grant added", "shop.example.com", "— → read", "low"],
-    ]);
+    expect(table(review.rows)).toEqual(EXPECTED_TABLES["roles-and-grants"]);
     expect(review.summary).toMatchObject({ rolesChanged: 2, grantsAdded: 1, grantsWidened: 1, grantsNarrowed: 1, grantsRemoved: 1 });
   });
 
@@ -68,12 +39,7 @@ describe("reviewPlan on hand-written plans in the `tofu show -json` format", () 
 
   test("an email change (replace) reads as the old address leaving and the new one arriving", () => {
     const review = reviewPlan(loadPlan("hand", "replace-email"));
-    expect(table(review.rows)).toEqual([
-      ["+", "hal@new.example.com", "grant added", "app.example.com", "— → read_write", "medium"],
-      ["+", "hal@new.example.com", "member added", "—", "— → member", "medium"],
-      ["-", "hal@old.example.com", "grant removed", "app.example.com", "read_write → —", "none"],
-      ["-", "hal@old.example.com", "member removed", "—", "member → —", "none"],
-    ]);
+    expect(table(review.rows)).toEqual(EXPECTED_TABLES["replace-email"]);
     expect(review.offboarding.map((o) => o.email)).toEqual(["hal@old.example.com"]);
   });
 
