@@ -10,3 +10,4 @@ export * from "./principal";
 export * from "./actions";
 export * from "./team";
 export * from "./keys";
+export * from "./undeclared";
