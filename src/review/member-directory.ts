@@ -1,17 +1,22 @@
 import { AttributeValue, SENSITIVE_TEXT, Side, knownString, readAttribute } from "./attribute";
+import { changeShape } from "./change-shape";
 import type { ConfigModule, ConfigResource, PlanJson, ResourceChange, StateModule, StateResource } from "./plan-json";
+import { Access, isAccess } from "../policy";
 
 export const TEAM_MEMBER = "postscale_team_member";
+export const DOMAIN_ACCESS = "postscale_domain_access";
 
 /** What the plan tells about one person. `email` may be a placeholder when it is unknown or sensitive. */
 export interface KnownMember {
   email: string;
   role?: string;
+  /** `invited`, `active` or `expired`, when the plan tells. */
+  status?: string;
 }
 
-/** The type-and-name part of an address, with `data.` for data sources: how config addresses read. */
+/** The type-and-name part of an address, with `data.` or `ephemeral.` for those modes: how config addresses read. */
 function resourcePart(r: { mode?: string; type: string; name: string }): string {
-  return `${r.mode === "data" ? "data." : ""}${r.type}.${r.name}`;
+  return `${r.mode === "data" || r.mode === "ephemeral" ? `${r.mode}.` : ""}${r.type}.${r.name}`;
 }
 
 /** `module.a["x"].module.b[0]` -> `module.a.module.b`: config is per module call, not per instance. */
@@ -19,14 +24,44 @@ function stripInstanceKeys(moduleAddress: string | undefined): string {
   return (moduleAddress ?? "").replace(/\[[^\]]*\]/g, "");
 }
 
-function stateResources(module: StateModule | undefined): StateResource[] {
+export function stateResources(module: StateModule | undefined): StateResource[] {
   if (!module) return [];
   return [...(module.resources ?? []), ...(module.child_modules ?? []).flatMap(stateResources)];
 }
 
+/** A prior-state resource as a no-op change, for plans that do not list every resource in `resource_changes`. */
+export function unchanged(r: StateResource, moduleAddress?: string): ResourceChange {
+  const values = r.values ?? {};
+  const sensitive = r.sensitive_values ?? {};
+  return {
+    address: r.address, module_address: moduleAddress, mode: r.mode ?? "managed", type: r.type, name: r.name, index: r.index,
+    change: { actions: ["no-op"], before: values, after: values, after_unknown: {}, before_sensitive: sensitive, after_sensitive: sensitive },
+  };
+}
+
+/** The managed resources of one type as the plan leaves them: its changes, plus prior-state ones it does not list. */
+export function managedChanges(plan: PlanJson, type: string): ResourceChange[] {
+  const out = new Map<string, ResourceChange>();
+  const walk = (module: StateModule | undefined): void => {
+    if (!module) return;
+    for (const r of module.resources ?? []) if (r.type === type && (r.mode ?? "managed") === "managed" && r.values) out.set(r.address, unchanged(r, module.address));
+    for (const child of module.child_modules ?? []) walk(child);
+  };
+  walk(plan.prior_state?.values?.root_module);
+  for (const rc of plan.resource_changes ?? []) if (rc.type === type && (rc.mode ?? "managed") === "managed") out.set(rc.address, rc);
+  return [...out.values()];
+}
+
 function configResources(module: ConfigModule | undefined, prefix: string, out: Map<string, ConfigResource>): void {
   if (!module) return;
-  for (const r of module.resources ?? []) out.set(prefix ? `${prefix}.${r.address}` : r.address, r);
+  // Some engines may list ephemeral resources in a section of their own: read them as resources of mode "ephemeral".
+  const ephemeral = (module as { ephemeral_resources?: unknown }).ephemeral_resources;
+  const listed = [...(module.resources ?? []), ...(Array.isArray(ephemeral) ? (ephemeral as ConfigResource[]).map((r) => ({ ...r, mode: "ephemeral" as const })) : [])];
+  for (const r of listed) {
+    if (typeof r?.address !== "string" || typeof r.type !== "string") continue;
+    const address = r.mode === "ephemeral" && !r.address.startsWith("ephemeral.") ? `ephemeral.${r.address}` : r.address;
+    out.set(prefix ? `${prefix}.${address}` : address, r);
+  }
   for (const [name, call] of Object.entries(module.module_calls ?? {})) {
     configResources(call.module, prefix ? `${prefix}.module.${name}` : `module.${name}`, out);
   }
@@ -37,7 +72,12 @@ function stateMember(r: StateResource): KnownMember | undefined {
   const email = r.values?.email;
   if (typeof email !== "string") return undefined;
   const role = r.values?.role;
-  return { email: sensitive.email === true ? SENSITIVE_TEXT : email, role: typeof role === "string" && sensitive.role !== true ? role : undefined };
+  const status = r.values?.status;
+  return {
+    email: sensitive.email === true ? SENSITIVE_TEXT : email,
+    role: typeof role === "string" && sensitive.role !== true ? role : undefined,
+    status: typeof status === "string" && sensitive.status !== true ? status : undefined,
+  };
 }
 
 function changeMember(rc: ResourceChange, side: Side): KnownMember | undefined {
@@ -45,7 +85,7 @@ function changeMember(rc: ResourceChange, side: Side): KnownMember | undefined {
   if (email.state === "absent") return undefined;
   const shown = email.state === "sensitive" ? SENSITIVE_TEXT : knownString(email);
   if (shown === undefined) return undefined;
-  return { email: shown, role: knownString(readAttribute(rc, side, "role")) };
+  return { email: shown, role: knownString(readAttribute(rc, side, "role")), status: knownString(readAttribute(rc, side, "status")) };
 }
 
 /**
@@ -59,12 +99,13 @@ export class MemberDirectory {
   private readonly byId: Record<Side, Map<string, KnownMember>> = { before: new Map(), after: new Map() };
   private readonly byAddress: Record<Side, Map<string, KnownMember>> = { before: new Map(), after: new Map() };
   private readonly config = new Map<string, ConfigResource>();
+  private readonly grants = new Map<string, Record<string, Access>>();
 
   constructor(plan: PlanJson) {
     this.addState("before", stateResources(plan.prior_state?.values?.root_module));
     this.addState("after", stateResources(plan.planned_values?.root_module));
     for (const rc of plan.resource_changes ?? []) {
-      if (rc.type !== TEAM_MEMBER) continue;
+      if (rc.type !== TEAM_MEMBER || rc.mode === "ephemeral") continue;
       for (const side of ["before", "after"] as const) {
         const member = changeMember(rc, side);
         if (!member) continue;
@@ -74,6 +115,24 @@ export class MemberDirectory {
       }
     }
     configResources(plan.configuration?.root_module, "", this.config);
+    for (const rc of managedChanges(plan, DOMAIN_ACCESS)) {
+      const shape = changeShape(rc);
+      if (shape === "delete" || rc.change.after === null) continue;
+      const email = this.ownerOf(rc, "after")?.email;
+      const domain = knownString(readAttribute(rc, "after", "domain"));
+      const access = knownString(readAttribute(rc, "after", "access"));
+      if (email === undefined || domain === undefined || !isAccess(access)) continue;
+      this.grants.set(email, { ...this.grants.get(email), [domain]: access });
+    }
+  }
+
+  /**
+   * A person's grants as they will be after the plan (the same plan's
+   * `postscale_domain_access` resources and the prior state's), by email:
+   * what an auto-scoped key of theirs resolves against.
+   */
+  grantsAfter(email: string): Readonly<Record<string, Access>> {
+    return this.grants.get(email) ?? {};
   }
 
   private addState(side: Side, resources: StateResource[]): void {
@@ -93,7 +152,13 @@ export class MemberDirectory {
     return this.byId[side].get(id) ?? this.byId[other].get(id);
   }
 
-  private configFor(rc: ResourceChange): ConfigResource | undefined {
+  /** Every configured resource with its full address (module calls included). */
+  configured(): [string, ConfigResource][] {
+    return [...this.config];
+  }
+
+  /** The configuration of a resource (module calls included), by the resource change's address parts. */
+  configFor(rc: ResourceChange): ConfigResource | undefined {
     const modulePath = stripInstanceKeys(rc.module_address);
     const own = resourcePart(rc);
     return this.config.get(modulePath ? `${modulePath}.${own}` : own);

@@ -10,11 +10,16 @@ export interface PlanJson {
   format_version: string;
   terraform_version?: string;
   resource_changes?: ResourceChange[];
+  /** Changes made outside the code since the last apply, found by the plan's refresh: same shape as `resource_changes`. */
+  resource_drift?: ResourceChange[];
   prior_state?: { values?: { root_module?: StateModule } };
   planned_values?: { root_module?: StateModule };
   configuration?: { root_module?: ConfigModule };
   errored?: boolean;
 }
+
+/** `ephemeral`: OpenTofu 1.11+/Terraform 1.10+ ephemeral resources, opened for one run and never in state. */
+export type ResourceMode = "managed" | "data" | "ephemeral";
 
 export type ChangeAction = "no-op" | "create" | "read" | "update" | "delete" | "forget";
 
@@ -22,10 +27,14 @@ export type ChangeAction = "no-op" | "create" | "read" | "update" | "delete" | "
 export interface ResourceChange {
   address: string;
   module_address?: string;
-  mode?: "managed" | "data";
+  mode?: ResourceMode;
   type: string;
   name: string;
   index?: string | number;
+  /** Why the engine chose the action, e.g. `replace_by_request` (`-replace`), `replace_by_triggers` (`replace_triggered_by`). */
+  action_reason?: string;
+  /** Set when a deposed object (left by an interrupted create-before-destroy) is the one changed. */
+  deposed?: string;
   change: {
     actions: ChangeAction[];
     before: Record<string, unknown> | null;
@@ -34,12 +43,14 @@ export interface ResourceChange {
     before_sensitive?: unknown;
     after_sensitive?: unknown;
     replace_paths?: unknown[];
+    /** Present when the plan imports the resource (an `import` block); its id is never shown. */
+    importing?: unknown;
   };
 }
 
 export interface StateResource {
   address: string;
-  mode?: "managed" | "data";
+  mode?: ResourceMode;
   type: string;
   name: string;
   index?: string | number;
@@ -57,7 +68,7 @@ export interface ConfigResource {
   address: string;
   type: string;
   name: string;
-  mode?: "managed" | "data";
+  mode?: ResourceMode;
   expressions?: Record<string, unknown>;
 }
 
@@ -102,11 +113,31 @@ export function checkPlanJson(data: unknown, source = "plan"): PlanJson {
   const changes = data.resource_changes ?? [];
   if (!Array.isArray(changes)) return fail("/resource_changes", "must be an array");
   changes.forEach((rc, i) => {
+    // Ephemeral entries carry no before or after and their shape differs between engines: they are read leniently, never refused.
+    if (isObject(rc) && rc.mode === "ephemeral") return;
     if (!isObject(rc) || typeof rc.address !== "string" || typeof rc.type !== "string") {
       fail(`/resource_changes/${i}`, "must be an object with string address and type");
     }
     const change = (rc as Record<string, unknown>).change;
     if (!isObject(change) || !Array.isArray(change.actions)) fail(`/resource_changes/${i}/change/actions`, "must be an array of actions");
   });
-  return data as unknown as PlanJson;
+  const drift = data.resource_drift;
+  if (drift !== undefined && !Array.isArray(drift)) return fail("/resource_drift", "must be an array");
+  return {
+    ...(data as unknown as PlanJson),
+    resource_changes: changes.flatMap(readableChange),
+    ...(drift === undefined ? {} : { resource_drift: drift.flatMap(readableChange) }),
+  };
+}
+
+/**
+ * An entry as the review reads it: one with an address, a type and an
+ * actions array as it is; an ephemeral one given an empty change when it
+ * has none; anything else left out.
+ */
+function readableChange(rc: unknown): ResourceChange[] {
+  if (!isObject(rc) || typeof rc.address !== "string" || typeof rc.type !== "string") return [];
+  if (isObject(rc.change) && Array.isArray(rc.change.actions)) return [rc as unknown as ResourceChange];
+  if (rc.mode !== "ephemeral") return [];
+  return [{ ...(rc as unknown as ResourceChange), change: { actions: [], before: null, after: null } }];
 }

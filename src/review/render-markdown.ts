@@ -1,4 +1,4 @@
-import { ORGANIZATION, type AccessReview, type ReviewRow, type ReviewSummary } from "./review-model";
+import { NEVER, ORGANIZATION, type AccessReview, type ReviewRow, type ReviewSummary } from "./review-model";
 
 /** The whole output when a plan touches no access: one line, so a PR comment stays quiet. */
 export const NO_ACCESS_CHANGES = "No access changes.";
@@ -28,16 +28,19 @@ export function summaryLine(summary: ReviewSummary): string {
   const groups: [string, string[]][] = [
     ["people", parts([[summary.peopleAdded, "added"], [summary.peopleRemoved, "removed"], [summary.rolesChanged, summary.rolesChanged === 1 ? "role change" : "role changes"]])],
     ["grants", parts([[summary.grantsAdded, "added"], [summary.grantsWidened, "widened"], [summary.grantsNarrowed, "narrowed"], [summary.grantsRemoved, "removed"]])],
-    ["keys", parts([[summary.keysCreated, "created"], [summary.keysRescoped, "rescoped"], [summary.keysRevoked, "revoked"]])],
+    ["keys", parts([[summary.keysCreated, "created"], [summary.keysRescoped, "rescoped"], [summary.keysRotated, "rotated"], [summary.keysRevoked, "revoked"]])],
+    ["outside the code", parts([[summary.drifted, "changed"], [summary.undeclaredRemoved, "to remove"]])],
+    ["imports", summary.imported > 0 ? [String(summary.imported)] : []],
   ];
   const flag = summary.broadening > 0 ? `**${plural(summary.broadening, "broadening change")}**` : "no broadening changes";
   return [flag, ...groups.filter(([, p]) => p.length > 0).map(([name, p]) => `${name}: ${p.join(", ")}`)].join(" · ");
 }
 
+/** The risk, its reason, then the key's expiry (never expiring in bold) and the row's notes. */
 function riskCell(row: ReviewRow): string {
-  if (row.risk === "none") return escapeMarkdown(row.reason);
-  const level = row.risk === "high" ? "**high**" : row.risk;
-  return `${level}: ${escapeMarkdown(row.reason)}`;
+  const level = row.risk === "none" ? "" : `${row.risk === "high" ? "**high**" : row.risk}: `;
+  const expiry = row.expires === undefined ? [] : [row.expires === NEVER ? "**never expires**" : `expires ${escapeMarkdown(row.expires)}`];
+  return [`${level}${escapeMarkdown(row.reason)}`, ...expiry, ...(row.notes ?? []).map(escapeMarkdown)].join(" · ");
 }
 
 function tableRow(row: ReviewRow): string {
@@ -56,8 +59,13 @@ function holderText(holder: string): string {
  * single line {@link NO_ACCESS_CHANGES}.
  */
 export function renderMarkdown(review: AccessReview): string {
-  if (!review.changes) return `${NO_ACCESS_CHANGES}\n`;
+  const told = review.changes || review.drift.length + review.imports.length + review.undeclared.length + review.ephemeralKeys.length > 0;
+  if (!told) return `${NO_ACCESS_CHANGES}\n`;
   const lines = ["### Postscale access review", "", summaryLine(review.summary), ""];
+  const section = (title: string, items: string[]): void => {
+    if (items.length > 0) lines.push(`#### ${title}`, "", ...items, "");
+  };
+  section("Check these emails", review.hints.map((h) => `- **${escapeMarkdown(h.email)}**: ${escapeMarkdown(h.message)}`));
   if (review.offboarding.length > 0) {
     lines.push("#### Offboarding", "");
     for (const person of review.offboarding) {
@@ -72,9 +80,20 @@ export function renderMarkdown(review: AccessReview): string {
     }
     lines.push("");
   }
-  lines.push("#### Changes", "", "| ± | who | change | domain | before → after | risk |", "| --- | --- | --- | --- | --- | --- |");
-  for (const row of review.rows) lines.push(tableRow(row));
-  lines.push("", "`+` broadens access · `-` narrows it · `~` other change");
+  if (review.rows.length > 0) {
+    lines.push("#### Changes", "", "| ± | who | change | domain | before → after | risk |", "| --- | --- | --- | --- | --- | --- |");
+    for (const row of review.rows) lines.push(tableRow(row));
+    lines.push("");
+  }
+  section(
+    "Changed outside the code",
+    review.drift.map((d) => `- ${escapeMarkdown(d.who)}: ${escapeMarkdown(d.change)}, ${escapeMarkdown(d.domain)}: ${escapeMarkdown(d.before)} → ${escapeMarkdown(d.after)}; ${d.reverted ? "this plan puts it back" : "the code already says so"}`),
+  );
+  section("Added outside the code — not managed", review.undeclared.map((u) => `- ${escapeMarkdown(u.who)}: ${escapeMarkdown(u.what)}, ${escapeMarkdown(u.domain)}: ${escapeMarkdown(u.value)}`));
+  section("Imported", review.imports.map((i) => `- ${escapeMarkdown(i.who)}: ${escapeMarkdown(i.change)}, ${escapeMarkdown(i.domain)}: ${escapeMarkdown(i.value)}`));
+  section("Short-lived keys for this run", review.ephemeralKeys.map((k) => `- ${escapeMarkdown(k.name)} (${holderText(k.who)}): revoked when the run ends, never in state`));
+  if (review.rows.length > 0) lines.push("`+` broadens access · `-` narrows it · `~` other change");
+  else lines.pop();
   return `${lines.join("\n")}\n`;
 }
 

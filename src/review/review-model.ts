@@ -24,7 +24,12 @@ export type ChangeKind =
   | "key_rescoped"
   | "key_replaced"
   | "key_renamed"
-  | "key_expiry_changed";
+  | "key_expiry_changed"
+  | "key_rotated"
+  | "key_rotation_changed"
+  | "undeclared_member_removed"
+  | "undeclared_grant_removed"
+  | "undeclared_key_removed";
 
 /** One line of the review table. Every text is display-ready: emails, domain names, never ids or secrets. */
 export interface ReviewRow {
@@ -46,6 +51,69 @@ export interface ReviewRow {
   /** The key's name, for key rows. */
   key?: string;
   /** The resource address in the plan (configuration names, not ids). */
+  address: string;
+  /** For key rows (except revocations): when the key stops working, as the plan says, or `never`. */
+  expires?: string;
+  /**
+   * Facts a reviewer needs beside the change: `auto-scoped at creation`,
+   * `works once <email> joins`, `imported`, `undoes a change made outside the code`.
+   */
+  notes?: string[];
+}
+
+/** What a row's expiry reads when the key never expires. */
+export const NEVER = "never";
+
+/** A likely mistake in a new person's email: a typo of someone's address, or a domain the organization does not usually use. */
+export interface Hint {
+  kind: "likely_typo" | "unusual_domain";
+  /** The new person's email, as declared. */
+  email: string;
+  /** For `likely_typo`: the address it is close to. */
+  similarTo?: string;
+  /** Display-ready sentence, e.g. `looks like bob@example.com (an existing member)`. */
+  message: string;
+  address: string;
+}
+
+/** A change made outside the code, as the plan's `resource_drift` reports it (e.g. a grant changed in the dashboard). */
+export interface DriftEntry {
+  who: string;
+  /** As the row of that change would say, e.g. `grant widened`. */
+  change: string;
+  domain: string;
+  before: string;
+  after: string;
+  /** Whether this plan puts it back as the code says (the resource changes again). */
+  reverted: boolean;
+  address: string;
+}
+
+/** A resource this plan imports (`import` blocks): access that already exists and becomes managed. */
+export interface ImportEntry {
+  who: string;
+  /** e.g. `member imported`, `grant imported`, `key imported: deploy`. */
+  change: string;
+  domain: string;
+  /** What it is: the role, the access level, or what the key reaches. */
+  value: string;
+  address: string;
+}
+
+/** Access found in Postscale that the code does not declare and does not remove (`postscale_undeclared_access` with `remove = false`). */
+export interface UndeclaredEntry {
+  who: string;
+  /** e.g. `member`, `grant`, `key: legacy-ci`. */
+  what: string;
+  domain: string;
+  value: string;
+  address: string;
+}
+
+/** A key minted for one run by an ephemeral `postscale_api_key`: never in state, revoked when the run ends. */
+export interface EphemeralKey {
+  who: string;
+  name: string;
   address: string;
 }
 
@@ -86,6 +154,12 @@ export interface ReviewSummary {
   keysCreated: number;
   keysRevoked: number;
   keysRescoped: number;
+  keysRotated: number;
+  /** Access added outside the code that this plan removes (rows). */
+  undeclaredRemoved: number;
+  /** Changes made outside the code since the last apply. */
+  drifted: number;
+  imported: number;
   /** Rows flagged as broadening. */
   broadening: number;
 }
@@ -98,6 +172,13 @@ export interface AccessReview {
   broadening: boolean;
   /** Any access change at all: what `--fail-on any` gates on. */
   changes: boolean;
+  /** Likely mistakes in new people's emails. */
+  hints: Hint[];
+  drift: DriftEntry[];
+  imports: ImportEntry[];
+  /** Access added outside the code that stays (not managed); removals are rows. */
+  undeclared: UndeclaredEntry[];
+  ephemeralKeys: EphemeralKey[];
 }
 
 /** The cell text for "nothing" (no value before a create, none after a delete). */

@@ -1,24 +1,51 @@
-import { grantRows } from "./grant-rows";
-import { API_KEY, SurvivingKey, keyRows, survivingKeys } from "./key-rows";
-import { MemberDirectory, TEAM_MEMBER } from "./member-directory";
-import { memberRows } from "./member-rows";
+import { accessRows } from "./access-rows";
+import { emailHints } from "./email-hints";
+import { ephemeralKeys } from "./ephemeral-keys";
+import { API_KEY, SurvivingKey, pairDeposed, survivingKeys } from "./key-rows";
+import { DOMAIN_ACCESS, MemberDirectory, TEAM_MEMBER } from "./member-directory";
+import { driftEntries, driftedAddresses, importEntries, isImport, undeclaredAccess } from "./outside-code";
 import type { PlanJson } from "./plan-json";
-import { AccessReview, ChangeKind, KeyToRotate, Offboarding, ReviewRow, ReviewSummary } from "./review-model";
+import { AccessReview, ChangeKind, KeyToRotate, ORGANIZATION, Offboarding, ReviewRow, ReviewSummary } from "./review-model";
 import { SENSITIVE_TEXT, UNKNOWN_TEXT, knownString, readAttribute } from "./attribute";
 import { changeShape } from "./change-shape";
 import { revokedWithMember } from "../policy";
 
-export { API_KEY };
-export const DOMAIN_ACCESS = "postscale_domain_access";
+export { API_KEY, DOMAIN_ACCESS };
 
 /** Code-point order, not locale order: the same plan gives the same table on every machine. */
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Sorted by who, domain, change; address and kind break the remaining ties. */
+/** People by email first, then rows whose person the plan does not tell, then the organization's keys. */
+function whoRank(who: string): number {
+  if (who === ORGANIZATION) return 2;
+  return who === UNKNOWN_TEXT || who === SENSITIVE_TEXT ? 1 : 0;
+}
+
+/** Within a person: the person (added, removed, role), then grants, then keys. */
+function kindRank(kind: ChangeKind): number {
+  if (kind.startsWith("member_") || kind === "role_changed" || kind === "undeclared_member_removed") return 0;
+  if (kind.startsWith("grant_") || kind === "undeclared_grant_removed") return 1;
+  return 2;
+}
+
+/**
+ * Person by person: each person's role change, grants (by domain) and keys
+ * (by name) together, people in email order, organization keys last;
+ * change, address and kind break the remaining ties.
+ */
 export function compareRows(a: ReviewRow, b: ReviewRow): number {
-  return compareText(a.who, b.who) || compareText(a.domain, b.domain) || compareText(a.change, b.change) || compareText(a.address, b.address) || compareText(a.kind, b.kind);
+  return (
+    whoRank(a.who) - whoRank(b.who) ||
+    compareText(a.who, b.who) ||
+    kindRank(a.kind) - kindRank(b.kind) ||
+    compareText(a.key ?? "", b.key ?? "") ||
+    compareText(a.domain, b.domain) ||
+    compareText(a.change, b.change) ||
+    compareText(a.address, b.address) ||
+    compareText(a.kind, b.kind)
+  );
 }
 
 function count(rows: ReviewRow[], kind: ChangeKind): number {
@@ -37,6 +64,10 @@ function summarize(rows: ReviewRow[]): ReviewSummary {
     keysCreated: count(rows, "key_created"),
     keysRevoked: count(rows, "key_revoked"),
     keysRescoped: count(rows, "key_rescoped"),
+    keysRotated: count(rows, "key_rotated"),
+    undeclaredRemoved: count(rows, "undeclared_member_removed") + count(rows, "undeclared_grant_removed") + count(rows, "undeclared_key_removed"),
+    drifted: 0,
+    imported: 0,
     broadening: rows.filter((r) => r.broadening).length,
   };
 }
@@ -89,20 +120,43 @@ function offboarding(rows: ReviewRow[], plan: PlanJson, directory: MemberDirecto
     .sort((a, b) => compareText(a.email, b.email));
 }
 
+/** Adds a note to a row, keeping the notes it has. */
+function note(row: ReviewRow, text: string): ReviewRow {
+  return { ...row, notes: [...(row.notes ?? []), text] };
+}
+
 /**
  * The access review of a plan: every change to people, grants and keys as
- * rows (sorted), the summary counts, and who leaves with what. Pure: plan in,
- * review out.
+ * rows (person by person), the summary counts, who leaves with what, hints
+ * about new people's emails, what changed or was added outside the code,
+ * imports, and the short-lived keys of the run. Pure: plan in, review out.
  */
 export function reviewPlan(plan: PlanJson): AccessReview {
   const directory = new MemberDirectory(plan);
+  const drifted = driftedAddresses(plan);
   const rows: ReviewRow[] = [];
-  for (const rc of plan.resource_changes ?? []) {
-    if (rc.mode === "data") continue;
-    if (rc.type === TEAM_MEMBER) rows.push(...memberRows(rc));
-    else if (rc.type === DOMAIN_ACCESS) rows.push(...grantRows(rc, directory));
-    else if (rc.type === API_KEY) rows.push(...keyRows(rc, directory));
+  for (const rc of pairDeposed(plan.resource_changes ?? [])) {
+    for (let row of accessRows(rc, directory)) {
+      if (isImport(rc)) row = note(row, "imported");
+      if (drifted.has(rc.address)) row = note(row, "undoes a change made outside the code");
+      rows.push(row);
+    }
   }
+  const undeclared = undeclaredAccess(plan, directory);
+  rows.push(...undeclared.rows);
   rows.sort(compareRows);
-  return { summary: summarize(rows), offboarding: offboarding(rows, plan, directory), rows, broadening: rows.some((r) => r.broadening), changes: rows.length > 0 };
+  const drift = driftEntries(plan, directory);
+  const imports = importEntries(plan, directory);
+  return {
+    summary: { ...summarize(rows), drifted: drift.length, imported: imports.length },
+    offboarding: offboarding(rows, plan, directory),
+    rows,
+    broadening: rows.some((r) => r.broadening),
+    changes: rows.length > 0,
+    hints: emailHints(plan, rows),
+    drift,
+    imports,
+    undeclared: undeclared.entries,
+    ephemeralKeys: ephemeralKeys(plan, directory),
+  };
 }

@@ -46,9 +46,9 @@ describe("reviewPlan on real OpenTofu plans", () => {
   test("keys created (organization-wide), rescoped both ways, revoked", () => {
     expect(reviewPlan(plan("keys")).rows.map((r) => [r.sign, r.who, r.change, r.domain, r.risk])).toEqual([
       ["+", "gina@example.com", "key rescoped: gina-ci", "+news.example.com", "medium"],
-      ["-", "organization", "key rescoped: reports", "-app.example.com", "none"],
       ["+", "organization", "key created: backup", "all domains", "high"],
       ["-", "organization", "key revoked: old-script", "shop.example.com", "none"],
+      ["-", "organization", "key rescoped: reports", "-app.example.com", "none"],
     ]);
   });
 

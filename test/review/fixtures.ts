@@ -23,16 +23,17 @@ export function table(rows: ReviewRow[]): string[][] {
 }
 
 /**
- * The review table of each scenario that the hand-written and the engine
+ * The review table of each scenario, person by person (the person, then
+ * grants by domain, then keys by name; organization keys last) that the hand-written and the engine
  * plans both describe (the same changes, planned by hand and by OpenTofu).
  */
 export const EXPECTED_TABLES = {
   "members-added": [
     ["+", "alice@example.com", "member added", "all domains", "— → admin", "high"],
-    ["+", "bob@example.com", "grant added", "app.example.com", "— → read_write", "medium"],
-    ["+", "bob@example.com", "key created: bob-ci", "app.example.com", "— → app.example.com", "medium"],
-    ["+", "bob@example.com", "grant added", "news.example.com", "— → read", "low"],
     ["+", "bob@example.com", "member added", "—", "— → member", "medium"],
+    ["+", "bob@example.com", "grant added", "app.example.com", "— → read_write", "medium"],
+    ["+", "bob@example.com", "grant added", "news.example.com", "— → read", "low"],
+    ["+", "bob@example.com", "key created: bob-ci", "app.example.com", "— → app.example.com", "medium"],
   ],
   "roles-and-grants": [
     ["+", "dave@example.com", "role changed", "all domains", "member → admin", "high"],
@@ -43,10 +44,10 @@ export const EXPECTED_TABLES = {
     ["+", "frank@example.com", "grant added", "shop.example.com", "— → read", "low"],
   ],
   "replace-email": [
-    ["+", "hal@new.example.com", "grant added", "app.example.com", "— → read_write", "medium"],
     ["+", "hal@new.example.com", "member added", "—", "— → member", "medium"],
-    ["-", "hal@old.example.com", "grant removed", "app.example.com", "read_write → —", "none"],
+    ["+", "hal@new.example.com", "grant added", "app.example.com", "— → read_write", "medium"],
     ["-", "hal@old.example.com", "member removed", "—", "member → —", "none"],
+    ["-", "hal@old.example.com", "grant removed", "app.example.com", "read_write → —", "none"],
   ],
 } as const satisfies Record<string, readonly (readonly string[])[]>;
 

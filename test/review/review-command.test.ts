@@ -43,7 +43,7 @@ describe("postscale review", () => {
   test("--json prints the stable schema", async () => {
     const run = await review([hand("offboarding"), "--json"]);
     const out = JSON.parse(run.stdout);
-    expect(Object.keys(out)).toEqual(["summary", "offboarding", "rows", "broadening", "changes"]);
+    expect(Object.keys(out)).toEqual(["summary", "offboarding", "rows", "broadening", "changes", "hints", "drift", "imports", "undeclared", "ephemeralKeys"]);
     expect(Object.keys(out.rows[0])).toEqual(expect.arrayContaining(["sign", "who", "change", "domain", "before", "after", "risk", "broadening"]));
     expect(out.offboarding[0].email).toBe("carol@example.com");
     expect(Object.keys(out.offboarding[0])).toEqual(["email", "role", "grants", "keys", "rotate"]);

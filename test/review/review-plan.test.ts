@@ -29,10 +29,10 @@ describe("reviewPlan on hand-written plans in the `tofu show -json` format", () 
     const review = reviewPlan(loadPlan("hand", "keys"));
     expect(review.rows.map((r) => [r.sign, r.who, r.change, r.domain, r.risk, r.reason])).toEqual([
       ["+", "gina@example.com", "key rescoped: gina-ci", "+news.example.com", "medium", "adds news.example.com"],
-      ["-", "organization", "key rescoped: reports", "-app.example.com", "none", "removes app.example.com"],
       ["+", "organization", "key created: backup", "all domains", "high", "new organization-wide key"],
-      ["+", "organization", "key rescoped: ops", "all domains", "high", "becomes organization-wide"],
       ["-", "organization", "key revoked: old-script", "shop.example.com", "none", "key revoked"],
+      ["+", "organization", "key rescoped: ops", "all domains", "high", "becomes organization-wide"],
+      ["-", "organization", "key rescoped: reports", "-app.example.com", "none", "removes app.example.com"],
     ]);
     expect(review.summary).toMatchObject({ keysCreated: 1, keysRescoped: 3, keysRevoked: 1, broadening: 3 });
   });
