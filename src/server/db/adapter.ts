@@ -65,6 +65,17 @@ export function isUniqueViolation(err: unknown): boolean {
   return sqlState(err) === "23505";
 }
 
+/**
+ * A rejection handler for a write that a unique index guards: its
+ * violation becomes `conflict()`, any other error passes through. The index
+ * decides, so two concurrent writes cannot both win.
+ */
+export function onUniqueViolation(conflict: () => Error): (err: unknown) => never {
+  return (err) => {
+    throw isUniqueViolation(err) ? conflict() : err;
+  };
+}
+
 /** 40001/40P01: the transaction lost a race and can simply run again. */
 export function isRetryableTransactionError(err: unknown): boolean {
   const state = sqlState(err);
