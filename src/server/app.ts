@@ -2,14 +2,15 @@ import Fastify, { FastifyInstance, FastifyRequest, FastifyServerOptions } from "
 import swagger from "@fastify/swagger";
 import { decideOrganizationAction } from "../policy";
 import { Authenticator } from "./auth";
-import type { AppDeps, Services } from "./context";
+import type { AppDeps } from "./context";
 import { DEFAULT_IDEMPOTENCY_TTL_SECONDS, registerIdempotency } from "./idempotency";
 import { Outbox } from "./mail";
 import { HttpProblem, checkRequestText, fromViolation, handleClientError, handleError, handleFrameworkError, literalPercents, notFound, sendProblem } from "./problem";
 import { createRateLimiter, limitFailedAuthentication, limitRequest } from "./rate-limit";
 import { ReadCache } from "./read-cache";
-import { registerRoutes } from "./routes";
+import { routes } from "./routes";
 import { formatsPlugin } from "./schemas";
+import type { Services } from "./services";
 import { Writer } from "./write";
 
 const BODY_LIMIT = 256 * 1024;
@@ -96,6 +97,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       security: [{ bearer: [] }],
     },
   });
-  app.register(async (scope) => registerRoutes(scope, services));
+  app.register(routes, { services });
   return app;
 }

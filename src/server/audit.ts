@@ -1,16 +1,9 @@
 import type { Queryable } from "./db/adapter";
 import type { Caller } from "./context";
-import { newId } from "./security";
+import { type AuditActor, insertAuditEvent } from "./data/audit";
 
 /** Who did it, for events without an authenticated caller (sign-up, login). */
-export interface AnonymousActor {
-  orgId: string;
-  memberId: string | null;
-  actor: string | null;
-  credential: string;
-  /** For a key: its holder's member id, or "organization" for an organization-owned key. */
-  keyHolder?: string | null;
-}
+export type AnonymousActor = AuditActor;
 
 /**
  * How a caller appears in the audit log: the acting person (null for an
@@ -37,9 +30,5 @@ export async function recordAudit(
   before: unknown,
   after: unknown,
 ): Promise<void> {
-  const a = "principal" in who ? actorOf(who) : who;
-  await tx.query(
-    "INSERT INTO audit_events (id, org_id, actor_member_id, actor, credential, key_holder, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10::text::jsonb)",
-    [newId("evt"), a.orgId, a.memberId, a.actor, a.credential, a.keyHolder ?? null, action, target, before === undefined ? null : JSON.stringify(before), after === undefined ? null : JSON.stringify(after)],
-  );
+  await insertAuditEvent(tx, "principal" in who ? actorOf(who) : who, action, target, before, after);
 }

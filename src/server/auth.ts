@@ -1,20 +1,12 @@
 import type { FastifyRequest } from "fastify";
-import { Access, Principal, organizationKeyPrincipal } from "../policy";
+import { type Principal, organizationKeyPrincipal } from "../policy";
 import type { Database, Queryable } from "./db/adapter";
 import type { Caller } from "./context";
 import { HttpProblem } from "./problem";
-import { KEY_COLUMNS, KeyRow, MEMBER_COLUMNS, MemberRow, grantsOf } from "./records";
+import { findKeyCredential, touchKey } from "./data/keys";
+import { findSessionCredential } from "./data/sessions";
+import type { KeyRow, MemberRow } from "./records";
 import { API_KEY_PREFIX, SESSION_PREFIX, sha256 } from "./security";
-
-
-// One indexed lookup each: the credential, its person and their current grants.
-const KEY_LOOKUP = `SELECT ${KEY_COLUMNS}, m.id AS m_id, m.email, m.role, m.name AS m_name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, m.invited_by, ${grantsOf("k.member_id")}
-FROM api_keys k LEFT JOIN members m ON m.id = k.member_id WHERE k.secret_hash = $1`;
-const SESSION_LOOKUP = `SELECT s.id AS session_id, s.expires_at AS session_expires_at, ${MEMBER_COLUMNS}, ${grantsOf("s.member_id")}
-FROM sessions s JOIN members m ON m.id = s.member_id WHERE s.token_hash = $1`;
-
-type KeyLookupRow = KeyRow & Omit<MemberRow, "id" | "org_id" | "name"> & { m_id: string | null; m_name: string | null; grants: Record<string, Access> | null };
-type SessionLookupRow = MemberRow & { session_id: string; session_expires_at: Date; grants: Record<string, Access> | null };
 
 /** A resolved credential plus when it stops being valid. */
 interface Resolved {
@@ -76,7 +68,7 @@ export class Authenticator {
   }
 
   private async loadKey(q: Queryable, hash: string): Promise<Resolved | null> {
-    const [row] = await q.query<KeyLookupRow>(KEY_LOOKUP, [hash]);
+    const row = await findKeyCredential(q, hash);
     if (!row) return null;
     const key: KeyRow = {
       id: row.id,
@@ -115,7 +107,7 @@ export class Authenticator {
   }
 
   private async loadSession(q: Queryable, hash: string): Promise<Resolved | null> {
-    const [row] = await q.query<SessionLookupRow>(SESSION_LOOKUP, [hash]);
+    const row = await findSessionCredential(q, hash);
     if (!row || !row.joined_at) return null;
     const { session_id, session_expires_at, grants, ...member } = row;
     const principal: Principal = { role: member.role, memberId: member.id, email: member.email, grants: grants ?? {} };
@@ -131,7 +123,7 @@ export class Authenticator {
     const now = Date.now();
     if (now - last < LAST_USED_GRANULARITY_MS) return;
     key.last_used_at = new Date(now);
-    this.db.query("UPDATE api_keys SET last_used_at = now() WHERE id = $1", [key.id]).catch(() => undefined);
+    touchKey(this.db, key.id).catch(() => undefined);
   }
 }
 

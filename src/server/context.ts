@@ -1,9 +1,7 @@
 import type { OrganizationAction, Principal } from "../policy";
 import type { Database } from "./db/adapter";
 import type { Outbox } from "./mail";
-import type { ReadCache } from "./read-cache";
 import type { KeyRow, MemberRow } from "./records";
-import type { Writer } from "./write";
 
 /** Runtime settings of one app instance. */
 export interface AppConfig {
@@ -24,14 +22,6 @@ export interface AppDeps {
   outbox?: Outbox;
   /** Fastify logger: true logs JSON lines to stderr. Default false. */
   logger?: boolean;
-}
-
-/** Services every route plugin receives. */
-export interface Services {
-  deps: AppDeps & { outbox: Outbox };
-  cache: ReadCache;
-  /** Runs a write: authorization, idempotency and the work in one transaction. */
-  writer: Writer;
 }
 
 /** How the caller authenticated. */

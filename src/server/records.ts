@@ -21,13 +21,6 @@ export interface MemberRow {
   invited_by: string | null;
 }
 
-/** A member's grants as one JSON object (domain name -> access), in the same query: never one query per member. */
-export function grantsOf(memberIdColumn: string): string {
-  return `(SELECT json_object_agg(d.name, g.access) FROM grants g JOIN domains d ON d.id = g.domain_id WHERE g.member_id = ${memberIdColumn}) AS grants`;
-}
-
-export const MEMBER_COLUMNS = "m.id, m.org_id, m.email, m.role, m.name, m.invited_at, m.invitation_expires_at, m.accepted_at, m.joined_at, m.invited_by";
-
 /** Status is computed when read: an invitation left unaccepted past its expiry shows "expired". */
 export function memberStatus(row: Pick<MemberRow, "joined_at" | "invitation_expires_at">, now = Date.now()): MemberStatus {
   if (row.joined_at) return "active";
@@ -71,8 +64,6 @@ export interface KeyRow {
   expires_at: Date | null;
   last_used_at: Date | null;
 }
-
-export const KEY_COLUMNS = "k.id, k.org_id, k.name, k.prefix, k.owner, k.member_id, k.scope, k.domains, k.created_at, k.created_by, k.expires_at, k.last_used_at";
 
 export function toApiKey(row: KeyRow): ApiKey {
   return {

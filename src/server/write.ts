@@ -3,6 +3,7 @@ import { decideOrganizationAction } from "../policy";
 import type { Authenticator } from "./auth";
 import { type Caller, callerOf } from "./context";
 import type { Database, Queryable } from "./db/adapter";
+import { lockOrganizationForWrite } from "./data/organization";
 import { findResponse, purgeExpired, storeResponse } from "./idempotency";
 import { fromViolation } from "./problem";
 
@@ -41,7 +42,7 @@ export class Writer {
     let after: (() => void)[] = [];
     const outcome = await this.db.transaction(async (tx) => {
       after = [];
-      await tx.query("SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE", [orgId]);
+      await lockOrganizationForWrite(tx, orgId);
       const caller = await this.authenticator.reload(tx, request);
       const action = request.routeOptions.config.orgAction;
       if (action) {
@@ -62,6 +63,12 @@ export class Writer {
     if (outcome.replayed) reply.header("idempotent-replayed", "true");
     else for (const f of after) f();
     return outcome.body as T;
+  }
+
+  /** {@link run} for a write that answers 204 No Content. */
+  async runNoContent(request: FastifyRequest, reply: FastifyReply, fn: (scope: WriteScope) => Promise<void>): Promise<FastifyReply> {
+    await this.run(request, reply, 204, fn);
+    return reply.send();
   }
 
   private async purge(tx: Queryable): Promise<void> {

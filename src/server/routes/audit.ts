@@ -1,22 +1,10 @@
-import type { FastifyInstance } from "fastify";
-import { callerOf, type Services } from "../context";
+import type { FastifyPluginAsync } from "fastify";
+import { callerOf } from "../context";
+import { type EventRow, listAuditEvents } from "../data/audit";
 import { decodeCursor, toPage } from "../pagination";
 import { iso } from "../records";
 import { dateTime, listQuery, page, record, responses } from "../schemas";
-
-interface EventRow {
-  cursor_seq: string;
-  id: string;
-  actor: string | null;
-  actor_member_id: string | null;
-  credential: string;
-  key_holder: string | null;
-  action: string;
-  target: string | null;
-  before: unknown;
-  after: unknown;
-  time: Date;
-}
+import type { RoutePluginOptions } from "../services";
 
 const eventSchema = record({
   id: { type: "string" },
@@ -31,31 +19,33 @@ const eventSchema = record({
   time: dateTime,
 });
 
-export function registerAuditRoutes(app: FastifyInstance, services: Services): void {
-  const { db } = services.deps;
-  app.get<{ Querystring: { limit: number; cursor?: string } }>(
-    "/v1/audit-events",
-    { config: { orgAction: "audit.read" }, schema: { summary: "Audit events, newest first (owner, admin)", querystring: listQuery(), response: responses({ 200: page(eventSchema) }) } },
-    async (request) => {
-      const { orgId } = callerOf(request);
-      const after = decodeCursor(request.query.cursor);
-      if (after !== null && !/^\d{1,18}$/.test(after)) return { data: [], next_cursor: null };
-      const rows = await db.query<EventRow>(
-        "SELECT seq::text AS cursor_seq, id, actor, actor_member_id, credential, key_holder, action, target, before, after, time FROM audit_events WHERE org_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint) ORDER BY seq DESC LIMIT $3",
-        [orgId, after, request.query.limit + 1],
-      );
-      return toPage(rows, request.query.limit, (r) => r.cursor_seq, (r) => ({
-        id: r.id,
-        actor: r.actor,
-        actor_member_id: r.actor_member_id,
-        credential: r.credential,
-        key_holder: r.key_holder,
-        action: r.action,
-        target: r.target,
-        before: r.before,
-        after: r.after,
-        time: iso(r.time)!,
-      }));
-    },
-  );
+const listOptions = {
+  config: { orgAction: "audit.read" },
+  schema: { summary: "Audit events, newest first (owner, admin)", querystring: listQuery(), response: responses({ 200: page(eventSchema) }) },
+} as const;
+
+function toEvent(r: EventRow) {
+  return {
+    id: r.id,
+    actor: r.actor,
+    actor_member_id: r.actor_member_id,
+    credential: r.credential,
+    key_holder: r.key_holder,
+    action: r.action,
+    target: r.target,
+    before: r.before,
+    after: r.after,
+    time: iso(r.time)!,
+  };
 }
+
+/** The audit log, newest first. */
+export const auditRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, { services }) => {
+  app.get<{ Querystring: { limit: number; cursor?: string } }>("/v1/audit-events", listOptions, async (request) => {
+    const after = decodeCursor(request.query.cursor);
+    // The cursor is a sequence number; any other text names no page.
+    if (after !== null && !/^\d{1,18}$/.test(after)) return { data: [], next_cursor: null };
+    const rows = await listAuditEvents(services.deps.db, callerOf(request).orgId, after, request.query.limit);
+    return toPage(rows, request.query.limit, (r) => r.cursor_seq, toEvent);
+  });
+};

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from "fastify";
-import type { Services } from "../context";
+import type { FastifyPluginAsync } from "fastify";
+import type { RoutePluginOptions } from "../services";
 import { emailSchema, object, record } from "../schemas";
 
 const mailSchema = record({
@@ -13,7 +13,7 @@ const mailSchema = record({
 });
 
 /** GET /_dev/mail: the dev outbox, only registered with --dev. */
-export function registerDevRoutes(app: FastifyInstance, { deps }: Services): void {
+export const devRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, { services: { deps } }) => {
   app.get<{ Querystring: { to?: string } }>(
     "/_dev/mail",
     {
@@ -23,4 +23,4 @@ export function registerDevRoutes(app: FastifyInstance, { deps }: Services): voi
     },
     async (request) => deps.outbox.list(request.query.to?.toLowerCase()),
   );
-}
+};

@@ -1,6 +1,7 @@
-import { DomainAction, Principal, Violation, decideDomainAction } from "../../policy";
+import { type DomainAction, type Principal, type Violation, decideDomainAction } from "../../policy";
 import type { Queryable } from "../db/adapter";
 import type { Caller } from "../context";
+import { findDomain } from "../data/domains";
 import { fromViolation } from "../problem";
 import type { ReadCache } from "../read-cache";
 import type { DomainRow } from "../records";
@@ -27,8 +28,8 @@ export async function authorizeDomain(
   options: { lock?: boolean; cache?: ReadCache } = {},
 ): Promise<DomainRow> {
   const decision = decideDomainAction(caller.principal, action, name);
-  if (!decision.allowed && decision.status === 404) throw fromViolation(decision);
-  const load = async () => (await q.query<DomainRow>(`SELECT * FROM domains WHERE org_id = $1 AND name = $2${options.lock ? " FOR UPDATE" : ""}`, [caller.orgId, name]))[0];
+  if (!decision.allowed && decision.rule === "domain_not_visible") throw fromViolation(decision);
+  const load = () => findDomain(q, caller.orgId, name, options.lock);
   // Only the row is cached, never the decision: that is taken above for this caller.
   const row = options.cache && !options.lock ? await options.cache.get(`domain:${caller.orgId}:${name}`, load) : await load();
   if (!row) throw domainNotFound(name);

@@ -1,12 +1,15 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { type DomainAction, effectiveAccess } from "../../policy";
 import { recordAudit } from "../audit";
-import { callerOf, type Services } from "../context";
+import { callerOf } from "../context";
+import { markVerified, replaceDkimKey, updateWarming } from "../data/domains";
 import { dmarcReports, dnsRecords, domainStats, newDkimKey, warmingLimit } from "../domain-data";
 import { conflict } from "../problem";
-import { DomainRow, iso, toDomain } from "../records";
+import { type DomainRow, iso, toDomain } from "../records";
 import { dateTime, domainParams, domainSchema, object, record, responses } from "../schemas";
+import type { RoutePluginOptions } from "../services";
+import type { WriteScope } from "../write";
 import { authorizeDomain } from "./domain-guard";
-import { effectiveAccess } from "../../policy";
 
 const dnsSchema = record({
   domain: { type: "string" },
@@ -89,109 +92,87 @@ function warmingOf(row: DomainRow, now = Date.now()) {
   return { domain: row.name, status: row.warming_status, day, daily_limit: warmingLimit(day), started_at: iso(row.warming_started_at), updated_at: iso(row.warming_updated_at) };
 }
 
-type DomainParams = { Params: { domain: string } };
+type DomainRoute = { Params: { domain: string } };
+
+const dnsOptions = { schema: { summary: "DNS records to publish (read)", params: domainParams, response: responses({ 200: dnsSchema }) } } as const;
+const verifyOptions = {
+  config: { emptyBody: true },
+  schema: { summary: "Check DNS and mark the domain verified (read_write)", params: domainParams, body: object({}), response: responses({ 200: domainSchema }) },
+} as const;
+const dkimOptions = { schema: { summary: "Current DKIM key (read)", params: domainParams, response: responses({ 200: dkimSchema }) } } as const;
+const rotateOptions = {
+  config: { emptyBody: true },
+  schema: { summary: "Rotate to a new DKIM selector and key (read_write)", params: domainParams, body: object({}), response: responses({ 200: dkimSchema }) },
+} as const;
+const statsOptions = {
+  schema: {
+    summary: "Delivery stats per day (read)",
+    params: domainParams,
+    querystring: object({ days: { type: "integer", minimum: 1, maximum: 90, default: 14 } }),
+    response: responses({ 200: statsSchema }),
+  },
+} as const;
+const dmarcOptions = { schema: { summary: "Aggregate DMARC reports (read)", params: domainParams, response: responses({ 200: dmarcSchema }) } } as const;
+const warmingOptions = { schema: { summary: "Warming status (read)", params: domainParams, response: responses({ 200: warmingSchema }) } } as const;
+const warmingActionOptions = {
+  schema: {
+    summary: "Start or pause warming (read_write)",
+    params: domainParams,
+    body: object({ action: { type: "string", enum: ["start", "pause"] } }, ["action"]),
+    response: responses({ 200: warmingSchema }),
+  },
+} as const;
 
 /** DNS setup, verification, DKIM, stats, DMARC and warming: read vs read/write per the policy. */
-export function registerDomainResourceRoutes(app: FastifyInstance, services: Services): void {
-  const { db } = services.deps;
-  const cache = services.cache;
-
-  app.get<DomainParams>("/v1/domains/:domain/dns", { schema: { summary: "DNS records to publish (read)", params: domainParams, response: responses({ 200: dnsSchema }) } }, async (request) => {
-    const row = await authorizeDomain(db, callerOf(request), request.params.domain, "domain.dns.read", { cache });
-    return { domain: row.name, records: dnsRecords(row) };
+export const domainResourceRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, { services }) => {
+  const { writer } = services;
+  const readable = (request: FastifyRequest<DomainRoute>, action: DomainAction) =>
+    authorizeDomain(services.deps.db, callerOf(request), request.params.domain, action, { cache: services.cache });
+  app.get<DomainRoute>("/v1/domains/:domain/dns", dnsOptions, async (request) => dnsOf(await readable(request, "domain.dns.read")));
+  app.post<DomainRoute>("/v1/domains/:domain/verify", verifyOptions, (request, reply) => writer.run(request, reply, 200, (scope) => verify(scope, request.params.domain)));
+  app.get<DomainRoute>("/v1/domains/:domain/dkim", dkimOptions, async (request) => dkimOf(await readable(request, "domain.dkim.read")));
+  app.post<DomainRoute>("/v1/domains/:domain/dkim/rotate", rotateOptions, async (request, reply) => {
+    const key = newDkimKey();
+    return writer.run(request, reply, 200, (scope) => rotateDkim(scope, request.params.domain, key));
   });
-
-  app.post<DomainParams>(
-    "/v1/domains/:domain/verify",
-    { config: { emptyBody: true }, schema: { summary: "Check DNS and mark the domain verified (read_write)", params: domainParams, body: object({}), response: responses({ 200: domainSchema }) } },
-    async (request, reply) => {
-      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
-        const before = await authorizeDomain(tx, caller, request.params.domain, "domain.verify", { lock: true });
-        const [row] = await tx.query<DomainRow>(
-          "UPDATE domains SET status = 'verified', verified_at = COALESCE(verified_at, now()), updated_at = now() WHERE id = $1 RETURNING *",
-          [before.id],
-        );
-        const access = effectiveAccess(caller.principal, row.name)!;
-        await recordAudit(tx, caller, "domain.verify", `domain:${row.name}`, { status: before.status }, { status: row.status });
-        return toDomain(row, access);
-      });
-    },
+  app.get<DomainRoute & { Querystring: { days: number } }>("/v1/domains/:domain/stats", statsOptions, async (request) =>
+    domainStats((await readable(request, "domain.stats.read")).name, request.query.days),
   );
-
-  app.get<DomainParams>("/v1/domains/:domain/dkim", { schema: { summary: "Current DKIM key (read)", params: domainParams, response: responses({ 200: dkimSchema }) } }, async (request) =>
-    dkimOf(await authorizeDomain(db, callerOf(request), request.params.domain, "domain.dkim.read", { cache })),
+  app.get<DomainRoute>("/v1/domains/:domain/dmarc", dmarcOptions, async (request) => dmarcReports((await readable(request, "domain.dmarc.read")).name));
+  app.get<DomainRoute>("/v1/domains/:domain/warming", warmingOptions, async (request) => warmingOf(await readable(request, "domain.warming.read")));
+  app.post<DomainRoute & { Body: { action: "start" | "pause" } }>("/v1/domains/:domain/warming", warmingActionOptions, (request, reply) =>
+    writer.run(request, reply, 200, (scope) => actOnWarming(scope, request.params.domain, request.body.action)),
   );
+};
 
-  app.post<DomainParams>(
-    "/v1/domains/:domain/dkim/rotate",
-    { config: { emptyBody: true }, schema: { summary: "Rotate to a new DKIM selector and key (read_write)", params: domainParams, body: object({}), response: responses({ 200: dkimSchema }) } },
-    async (request, reply) => {
-      const key = newDkimKey();
-      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
-        const before = await authorizeDomain(tx, caller, request.params.domain, "domain.dkim.rotate", { lock: true });
-        const [row] = await tx.query<DomainRow>(
-          "UPDATE domains SET dkim_selector = $2, dkim_public_key = $3, dkim_created_at = now(), updated_at = now() WHERE id = $1 RETURNING *",
-          [before.id, key.selector, key.publicKey],
-        );
-        const after = dkimOf(row);
-        await recordAudit(tx, caller, "domain.dkim.rotate", `domain:${row.name}`, dkimOf(before), after);
-        return after;
-      });
-    },
-  );
+function dnsOf(row: DomainRow) {
+  return { domain: row.name, records: dnsRecords(row) };
+}
 
-  app.get<DomainParams & { Querystring: { days: number } }>(
-    "/v1/domains/:domain/stats",
-    {
-      schema: {
-        summary: "Delivery stats per day (read)",
-        params: domainParams,
-        querystring: object({ days: { type: "integer", minimum: 1, maximum: 90, default: 14 } }),
-        response: responses({ 200: statsSchema }),
-      },
-    },
-    async (request) => {
-      const row = await authorizeDomain(db, callerOf(request), request.params.domain, "domain.stats.read", { cache });
-      return domainStats(row.name, request.query.days);
-    },
-  );
+async function verify({ tx, caller }: WriteScope, name: string) {
+  const before = await authorizeDomain(tx, caller, name, "domain.verify", { lock: true });
+  const row = await markVerified(tx, before.id);
+  const access = effectiveAccess(caller.principal, row.name)!;
+  await recordAudit(tx, caller, "domain.verify", `domain:${row.name}`, { status: before.status }, { status: row.status });
+  return toDomain(row, access);
+}
 
-  app.get<DomainParams>("/v1/domains/:domain/dmarc", { schema: { summary: "Aggregate DMARC reports (read)", params: domainParams, response: responses({ 200: dmarcSchema }) } }, async (request) => {
-    const row = await authorizeDomain(db, callerOf(request), request.params.domain, "domain.dmarc.read", { cache });
-    return dmarcReports(row.name);
-  });
+async function rotateDkim({ tx, caller }: WriteScope, name: string, key: { selector: string; publicKey: string }) {
+  const before = await authorizeDomain(tx, caller, name, "domain.dkim.rotate", { lock: true });
+  const after = dkimOf(await replaceDkimKey(tx, before.id, key));
+  await recordAudit(tx, caller, "domain.dkim.rotate", `domain:${before.name}`, dkimOf(before), after);
+  return after;
+}
 
-  app.get<DomainParams>("/v1/domains/:domain/warming", { schema: { summary: "Warming status (read)", params: domainParams, response: responses({ 200: warmingSchema }) } }, async (request) =>
-    warmingOf(await authorizeDomain(db, callerOf(request), request.params.domain, "domain.warming.read", { cache })),
-  );
-
-  app.post<DomainParams & { Body: { action: "start" | "pause" } }>(
-    "/v1/domains/:domain/warming",
-    {
-      schema: {
-        summary: "Start or pause warming (read_write)",
-        params: domainParams,
-        body: object({ action: { type: "string", enum: ["start", "pause"] } }, ["action"]),
-        response: responses({ 200: warmingSchema }),
-      },
-    },
-    async (request, reply) => {
-      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
-        const row = await authorizeDomain(tx, caller, request.params.domain, "domain.warming.act", { lock: true });
-        const before = warmingOf(row);
-        let status = before.status;
-        if (request.body.action === "start") status = "active";
-        else if (before.status === "active") status = "paused";
-        else throw conflict(`Warming of ${row.name} is ${before.status.replace("_", " ")}; only active warming can be paused.`);
-        if (status === before.status) return before;
-        const [updated] = await tx.query<DomainRow>(
-          "UPDATE domains SET warming_status = $2, warming_day = $3, warming_started_at = COALESCE(warming_started_at, now()), warming_updated_at = now(), updated_at = now() WHERE id = $1 RETURNING *",
-          [row.id, status, Math.max(before.day, 1)],
-        );
-        const after = warmingOf(updated);
-        await recordAudit(tx, caller, `domain.warming.${request.body.action}`, `domain:${row.name}`, before, after);
-        return after;
-      });
-    },
-  );
+async function actOnWarming({ tx, caller }: WriteScope, name: string, action: "start" | "pause") {
+  const row = await authorizeDomain(tx, caller, name, "domain.warming.act", { lock: true });
+  const before = warmingOf(row);
+  let status = before.status;
+  if (action === "start") status = "active";
+  else if (before.status === "active") status = "paused";
+  else throw conflict(`Warming of ${row.name} is ${before.status.replace("_", " ")}; only active warming can be paused.`);
+  if (status === before.status) return before;
+  const after = warmingOf(await updateWarming(tx, row.id, status, Math.max(before.day, 1)));
+  await recordAudit(tx, caller, `domain.warming.${action}`, `domain:${row.name}`, before, after);
+  return after;
 }

@@ -1,25 +1,16 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { emailProblem } from "../../policy";
 import { recordAudit } from "../audit";
-import { callerOf, type Services } from "../context";
+import { callerOf } from "../context";
+import { type RuleAction, type RuleRow, deleteRule, findRule, insertRule, listRules, nextPriority, updateRule } from "../data/inbound-rules";
 import { invalid, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
 import { iso } from "../records";
 import { NOT_BLANK, dateTime, domainParams, listQuery, noContent, object, page, record, responses, ruleParams } from "../schemas";
 import { newId } from "../security";
+import type { RoutePluginOptions, Services } from "../services";
+import type { WriteScope } from "../write";
 import { authorizeDomain } from "./domain-guard";
-
-type RuleAction = "forward" | "webhook" | "drop";
-
-interface RuleRow {
-  id: string;
-  match: string;
-  action: RuleAction;
-  destination: string | null;
-  priority: number;
-  created_at: Date;
-  updated_at: Date;
-}
 
 interface RuleInput {
   match?: string;
@@ -69,96 +60,72 @@ function checkDestination(action: RuleAction, destination: string | null | undef
   if (!url || url.protocol !== "https:") throw invalid([{ path: "/destination", message: `must be an https:// URL for a webhook, got "${destination}"` }]);
 }
 
+type DomainRoute = { Params: { domain: string } };
+type RuleRoute = { Params: { domain: string; id: string } };
+type ListRoute = DomainRoute & { Querystring: { limit: number; cursor?: string } };
+type CreateBody = Required<Pick<RuleInput, "match" | "action">> & RuleInput;
+
+const listOptions = { schema: { summary: "Inbound rules of a domain, by priority (read)", params: domainParams, querystring: listQuery(), response: responses({ 200: page(ruleSchema) }) } } as const;
+const createOptions = { schema: { summary: "Create an inbound rule (read_write)", params: domainParams, body: object(inputProps, ["match", "action"]), response: responses({ 201: ruleSchema }) } } as const;
+const readOptions = { schema: { summary: "One inbound rule (read)", params: ruleParams, response: responses({ 200: ruleSchema }) } } as const;
+const changeOptions = { schema: { summary: "Change an inbound rule (read_write)", params: ruleParams, body: object(inputProps, [], { minProperties: 1 }), response: responses({ 200: ruleSchema }) } } as const;
+const deleteOptions = { schema: { summary: "Delete an inbound rule (read_write)", params: ruleParams, response: responses({ 204: noContent }) } } as const;
+
+const ruleNotFound = (id: string) => notFound(`Inbound rule "${id}"`);
+
 /** Inbound rules: read with read access, create/change/delete with read_write. */
-export function registerInboundRuleRoutes(app: FastifyInstance, services: Services): void {
+export const inboundRuleRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, { services }) => {
+  const { writer } = services;
+  app.get<ListRoute>("/v1/domains/:domain/inbound-rules", listOptions, (request) => list(services, request));
+  app.post<DomainRoute & { Body: CreateBody }>("/v1/domains/:domain/inbound-rules", createOptions, async (request, reply) => {
+    checkDestination(request.body.action, request.body.destination);
+    return writer.run(request, reply, 201, (scope) => create(scope, request.params.domain, request.body));
+  });
+  app.get<RuleRoute>("/v1/domains/:domain/inbound-rules/:id", readOptions, (request) => read(services, request));
+  app.patch<RuleRoute & { Body: RuleInput }>("/v1/domains/:domain/inbound-rules/:id", changeOptions, (request, reply) =>
+    writer.run(request, reply, 200, (scope) => change(scope, request.params, request.body)),
+  );
+  app.delete<RuleRoute>("/v1/domains/:domain/inbound-rules/:id", deleteOptions, (request, reply) => writer.runNoContent(request, reply, (scope) => remove(scope, request.params)));
+};
+
+async function list(services: Services, request: FastifyRequest<ListRoute>) {
   const { db } = services.deps;
+  const d = await authorizeDomain(db, callerOf(request), request.params.domain, "domain.inbound_rules.read");
+  const rows = await listRules(db, d.id, decodeCursor(request.query.cursor), request.query.limit);
+  return toPage(rows, request.query.limit, (r) => r.sort_key, toRule);
+}
 
-  app.get<{ Params: { domain: string }; Querystring: { limit: number; cursor?: string } }>(
-    "/v1/domains/:domain/inbound-rules",
-    { schema: { summary: "Inbound rules of a domain, by priority (read)", params: domainParams, querystring: listQuery(), response: responses({ 200: page(ruleSchema) }) } },
-    async (request) => {
-      const d = await authorizeDomain(db, callerOf(request), request.params.domain, "domain.inbound_rules.read");
-      const after = decodeCursor(request.query.cursor);
-      // Keyset on (priority, id), encoded as one sortable string.
-      const rows = await db.query<RuleRow & { sort_key: string }>(
-        "SELECT *, lpad(priority::text, 5, '0') || ':' || id AS sort_key FROM inbound_rules WHERE domain_id = $1 AND ($2::text IS NULL OR lpad(priority::text, 5, '0') || ':' || id > $2) ORDER BY priority, id LIMIT $3",
-        [d.id, after, request.query.limit + 1],
-      );
-      return toPage(rows, request.query.limit, (r) => r.sort_key, toRule);
-    },
-  );
+async function read(services: Services, request: FastifyRequest<RuleRoute>) {
+  const { db } = services.deps;
+  const d = await authorizeDomain(db, callerOf(request), request.params.domain, "domain.inbound_rules.read");
+  const row = await findRule(db, d.id, request.params.id);
+  if (!row) throw ruleNotFound(request.params.id);
+  return toRule(row);
+}
 
-  app.post<{ Params: { domain: string }; Body: Required<Pick<RuleInput, "match" | "action">> & RuleInput }>(
-    "/v1/domains/:domain/inbound-rules",
-    { schema: { summary: "Create an inbound rule (read_write)", params: domainParams, body: object(inputProps, ["match", "action"]), response: responses({ 201: ruleSchema }) } },
-    async (request, reply) => {
-      const b = request.body;
-      checkDestination(b.action, b.destination);
-      return services.writer.run(request, reply, 201, async ({ tx, caller }) => {
-        const d = await authorizeDomain(tx, caller, request.params.domain, "domain.inbound_rules.write", { lock: true });
-        const [{ next }] = await tx.query<{ next: number }>("SELECT COALESCE(MAX(priority) + 10, 10)::int AS next FROM inbound_rules WHERE domain_id = $1", [d.id]);
-        const [row] = await tx.query<RuleRow>("INSERT INTO inbound_rules (id, domain_id, match, action, destination, priority) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *", [
-          newId("irl"),
-          d.id,
-          b.match,
-          b.action,
-          b.destination ?? null,
-          Math.min(b.priority ?? Number(next), 10000),
-        ]);
-        const rule = toRule(row);
-        await recordAudit(tx, caller, "domain.inbound_rule.create", `domain:${d.name}/inbound_rule:${row.id}`, null, rule);
-        return rule;
-      });
-    },
-  );
+async function create({ tx, caller }: WriteScope, domain: string, b: CreateBody) {
+  const d = await authorizeDomain(tx, caller, domain, "domain.inbound_rules.write", { lock: true });
+  const priority = Math.min(b.priority ?? (await nextPriority(tx, d.id)), 10000);
+  const rule = toRule(await insertRule(tx, { id: newId("irl"), domainId: d.id, match: b.match, action: b.action, destination: b.destination ?? null, priority }));
+  await recordAudit(tx, caller, "domain.inbound_rule.create", `domain:${d.name}/inbound_rule:${rule.id}`, null, rule);
+  return rule;
+}
 
-  app.get<{ Params: { domain: string; id: string } }>(
-    "/v1/domains/:domain/inbound-rules/:id",
-    { schema: { summary: "One inbound rule (read)", params: ruleParams, response: responses({ 200: ruleSchema }) } },
-    async (request) => {
-      const d = await authorizeDomain(db, callerOf(request), request.params.domain, "domain.inbound_rules.read");
-      const [row] = await db.query<RuleRow>("SELECT * FROM inbound_rules WHERE domain_id = $1 AND id = $2", [d.id, request.params.id]);
-      if (!row) throw notFound(`Inbound rule "${request.params.id}"`);
-      return toRule(row);
-    },
-  );
+async function change({ tx, caller }: WriteScope, params: RuleRoute["Params"], body: RuleInput) {
+  const d = await authorizeDomain(tx, caller, params.domain, "domain.inbound_rules.write");
+  const before = await findRule(tx, d.id, params.id, true);
+  if (!before) throw ruleNotFound(params.id);
+  const merged = { ...before, ...body };
+  if (body.action === "drop" && !("destination" in body)) merged.destination = null;
+  checkDestination(merged.action, merged.destination);
+  const after = toRule(await updateRule(tx, before.id, { match: merged.match, action: merged.action, destination: merged.destination ?? null, priority: merged.priority }));
+  await recordAudit(tx, caller, "domain.inbound_rule.update", `domain:${d.name}/inbound_rule:${after.id}`, toRule(before), after);
+  return after;
+}
 
-  app.patch<{ Params: { domain: string; id: string }; Body: RuleInput }>(
-    "/v1/domains/:domain/inbound-rules/:id",
-    { schema: { summary: "Change an inbound rule (read_write)", params: ruleParams, body: object(inputProps, [], { minProperties: 1 }), response: responses({ 200: ruleSchema }) } },
-    async (request, reply) => {
-      return services.writer.run(request, reply, 200, async ({ tx, caller }) => {
-        const d = await authorizeDomain(tx, caller, request.params.domain, "domain.inbound_rules.write");
-        const [before] = await tx.query<RuleRow>("SELECT * FROM inbound_rules WHERE domain_id = $1 AND id = $2 FOR UPDATE", [d.id, request.params.id]);
-        if (!before) throw notFound(`Inbound rule "${request.params.id}"`);
-        const merged = { ...before, ...request.body };
-        if (request.body.action === "drop" && !("destination" in request.body)) merged.destination = null;
-        checkDestination(merged.action, merged.destination);
-        const [row] = await tx.query<RuleRow>("UPDATE inbound_rules SET match = $2, action = $3, destination = $4, priority = $5, updated_at = now() WHERE id = $1 RETURNING *", [
-          before.id,
-          merged.match,
-          merged.action,
-          merged.destination ?? null,
-          merged.priority,
-        ]);
-        const after = toRule(row);
-        await recordAudit(tx, caller, "domain.inbound_rule.update", `domain:${d.name}/inbound_rule:${row.id}`, toRule(before), after);
-        return after;
-      });
-    },
-  );
-
-  app.delete<{ Params: { domain: string; id: string } }>(
-    "/v1/domains/:domain/inbound-rules/:id",
-    { schema: { summary: "Delete an inbound rule (read_write)", params: ruleParams, response: responses({ 204: noContent }) } },
-    async (request, reply) => {
-      await services.writer.run(request, reply, 204, async ({ tx, caller }) => {
-        const d = await authorizeDomain(tx, caller, request.params.domain, "domain.inbound_rules.write");
-        const [row] = await tx.query<RuleRow>("DELETE FROM inbound_rules WHERE domain_id = $1 AND id = $2 RETURNING *", [d.id, request.params.id]);
-        if (!row) throw notFound(`Inbound rule "${request.params.id}"`);
-        await recordAudit(tx, caller, "domain.inbound_rule.delete", `domain:${d.name}/inbound_rule:${row.id}`, toRule(row), null);
-      });
-      return reply.send();
-    },
-  );
+async function remove({ tx, caller }: WriteScope, params: RuleRoute["Params"]): Promise<void> {
+  const d = await authorizeDomain(tx, caller, params.domain, "domain.inbound_rules.write");
+  const row = await deleteRule(tx, d.id, params.id);
+  if (!row) throw ruleNotFound(params.id);
+  await recordAudit(tx, caller, "domain.inbound_rule.delete", `domain:${d.name}/inbound_rule:${row.id}`, toRule(row), null);
 }

@@ -1,28 +1,32 @@
-import type { FastifyInstance } from "fastify";
-import type { Services } from "../context";
-import { registerApiKeyRoutes } from "./api-keys";
-import { registerAuditRoutes } from "./audit";
-import { registerAuthRoutes } from "./auth";
-import { registerDevRoutes } from "./dev";
-import { registerDomainResourceRoutes } from "./domain-resources";
-import { registerDomainRoutes } from "./domains";
-import { registerHealthRoutes } from "./health";
-import { registerAliasRoutes } from "./aliases";
-import { registerInboundRuleRoutes } from "./inbound-rules";
-import { registerOrganizationRoutes } from "./organization";
-import { registerTeamRoutes } from "./team";
+import type { FastifyPluginAsync } from "fastify";
+import type { RoutePluginOptions } from "../services";
+import { aliasRoutes } from "./aliases";
+import { apiKeyRoutes } from "./api-keys";
+import { auditRoutes } from "./audit";
+import { authRoutes } from "./auth";
+import { devRoutes } from "./dev";
+import { domainResourceRoutes } from "./domain-resources";
+import { domainRoutes } from "./domains";
+import { healthRoutes } from "./health";
+import { inboundRuleRoutes } from "./inbound-rules";
+import { organizationRoutes } from "./organization";
+import { teamRoutes } from "./team";
 
-/** Every route: the v1 API and health (docs/openapi.json documents them), the OpenAPI document itself and (with --dev) the mail outbox. */
-export function registerRoutes(app: FastifyInstance, services: Services): void {
-  registerHealthRoutes(app);
-  registerOrganizationRoutes(app, services);
-  registerTeamRoutes(app, services);
-  registerAuthRoutes(app, services);
-  registerDomainRoutes(app, services);
-  registerDomainResourceRoutes(app, services);
-  registerAliasRoutes(app, services);
-  registerInboundRuleRoutes(app, services);
-  registerApiKeyRoutes(app, services);
-  registerAuditRoutes(app, services);
-  if (services.deps.config.dev) registerDevRoutes(app, services);
-}
+/**
+ * Every route, one plugin per area: the v1 API and health
+ * (docs/openapi.json documents them, in this order), the OpenAPI document
+ * itself and (with --dev) the mail outbox.
+ */
+export const routes: FastifyPluginAsync<RoutePluginOptions> = async (app, options) => {
+  await app.register(healthRoutes);
+  await app.register(organizationRoutes, options);
+  await app.register(teamRoutes, options);
+  await app.register(authRoutes, options);
+  await app.register(domainRoutes, options);
+  await app.register(domainResourceRoutes, options);
+  await app.register(aliasRoutes, options);
+  await app.register(inboundRuleRoutes, options);
+  await app.register(apiKeyRoutes, options);
+  await app.register(auditRoutes, options);
+  if (options.services.deps.config.dev) await app.register(devRoutes, options);
+};
