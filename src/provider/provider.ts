@@ -13,6 +13,7 @@ import { RequestStats } from "./resources/request-stats";
 import { teamMemberDataSource } from "./resources/team-member.data-source";
 import { teamMemberResource } from "./resources/team-member.resource";
 import { teamMembersDataSource } from "./resources/team-members.data-source";
+import { undeclaredAccessResource } from "./resources/undeclared-access.resource";
 import { isKnown } from "./resources/values";
 
 /** The provider's version, as installed into the plugin mirror and reported to the engine. */
@@ -65,7 +66,7 @@ export const postscaleProvider: ProviderDefinition<ProviderContext> = {
     inFlight.abort(new Error("the engine stopped the provider"));
   },
 
-  resources: [teamMemberResource, domainAccessResource, apiKeyResource],
+  resources: [teamMemberResource, domainAccessResource, apiKeyResource, undeclaredAccessResource],
   dataSources: [organizationDataSource, domainDataSource, domainsDataSource, teamMemberDataSource, teamMembersDataSource],
 };
 

@@ -4,6 +4,7 @@
 export * as apiKey from './api-key';
 export * as domainAccess from './domain-access';
 export * as teamMember from './team-member';
+export * as undeclaredAccess from './undeclared-access';
 export * as dataPostscaleDomain from './data-postscale-domain';
 export * as dataPostscaleDomains from './data-postscale-domains';
 export * as dataPostscaleOrganization from './data-postscale-organization';
