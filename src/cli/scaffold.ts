@@ -26,6 +26,7 @@ export const SCAFFOLD_SCRIPTS: Readonly<Record<string, string>> = {
   synth: "cdktf synth",
   plan: "cdktf diff --skip-provider-lock",
   deploy: "cdktf deploy --skip-provider-lock",
+  output: "cdktf output --skip-provider-lock",
   review: `postscale review cdktf.out/stacks/${STACK}/plan`,
 };
 
