@@ -4,7 +4,9 @@
  * (test/review/fixtures/engine/*.json): the Postscale server in-process,
  * the bundled provider installed in a temporary local mirror, and the real
  * OpenTofu binary planning a sequence of configurations against it. Each
- * step writes main.tf, runs `tofu plan -out=tfplan`, saves
+ * step may first change the organization through the API (as someone in
+ * the dashboard would), then writes main.tf, runs `tofu plan -out=tfplan`
+ * (with the step's extra arguments, e.g. `-replace`), saves
  * `tofu show -json tfplan` as the step's fixture, then applies the plan so
  * the next step starts from that state.
  *
@@ -59,10 +61,26 @@ resource "postscale_api_key" "${name}" {
   domains   = ${JSON.stringify(domains)}
 }
 `;
-const orgKey = (name, keyName, domains, expiresAt) => `
+const orgKey = (name, keyName, domains, expiresAt, createBeforeDestroy) => `
 resource "postscale_api_key" "${name}" {
   name  = "${keyName}"
-  owner = "organization"${domains ? `\n  domains = ${JSON.stringify(domains)}` : ""}${expiresAt ? `\n  expires_at = "${expiresAt}"` : ""}
+  owner = "organization"${domains ? `\n  domains = ${JSON.stringify(domains)}` : ""}${expiresAt ? `\n  expires_at = "${expiresAt}"` : ""}${
+    createBeforeDestroy ? "\n\n  lifecycle {\n    create_before_destroy = true\n  }" : ""
+  }
+}
+`;
+/** A member key without `domains`: the server scopes it to the holder's read_write domains when it creates it. */
+const autoScopedKey = (name, keyName, holder) => `
+resource "postscale_api_key" "${name}" {
+  name      = "${keyName}"
+  owner     = "member"
+  member_id = postscale_team_member.${holder}.id
+}
+`;
+const importBlock = (address, id) => `
+import {
+  to = ${address}
+  id = "${id}"
 }
 `;
 
@@ -88,10 +106,19 @@ function team(s) {
     parts.push(member("gina", "gina@example.com", "member"));
     parts.push(grant("gina_app", "gina", "app.example.com", "read_write"), grant("gina_news", "gina", "news.example.com", "read_write"));
     parts.push(memberKey("gina_ci", "gina-ci", "gina", s.ginaDomains));
-    parts.push(orgKey("deploy", "deploy", null, null), orgKey("reports", "reports", s.reportsDomains, null));
+    parts.push(orgKey("deploy", "deploy", null, null, s.deployCreateBeforeDestroy), orgKey("reports", "reports", s.reportsDomains, null));
     if (s.oldScript) parts.push(orgKey("old_script", "old-script", ["shop.example.com"], null));
     if (s.backup) parts.push(orgKey("backup", "backup", null, "2030-01-01T00:00:00Z"));
     parts.push(member("hal", s.halEmail, "member"), grant("hal_app", "hal", "app.example.com", "read_write"));
+    if (s.ivan) {
+      parts.push(member("ivan", "ivan@example.com", "member"), grant("ivan_shop", "ivan", "shop.example.com", "read"));
+      if (s.ivanImport) parts.push(importBlock("postscale_team_member.ivan", "ivan@example.com"), importBlock("postscale_domain_access.ivan_shop", "ivan@example.com/shop.example.com"));
+    }
+    if (s.newPeople) {
+      // A typo of an existing person's email, an address outside the usual domains, and an auto-scoped key.
+      parts.push(member("erin_typo", "erin@exmaple.com", "member"));
+      parts.push(member("kim", "kim@gmail.com", "member"), grant("kim_shop", "kim", "shop.example.com", "read_write"), autoScopedKey("kim_ci", "kim-ci", "kim"));
+    }
   }
   return parts.join("");
 }
@@ -101,7 +128,23 @@ const initial = {
   ginaDomains: ["app.example.com"], reportsDomains: ["app.example.com", "news.example.com"], oldScript: true, backup: false, halEmail: "hal@old.example.com",
 };
 
-/** Each step: a fixture name (or null for set-up only) and the team it plans towards. */
+const later = {
+  ...initial, carol: false, daveRole: "admin", frankRole: "member", frankShop: true, erinApp: "read_write", erinNews: "read", erinShop: false,
+  ginaDomains: ["app.example.com", "news.example.com"], reportsDomains: ["news.example.com"], oldScript: false, backup: true, halEmail: "hal@new.example.com",
+};
+
+/** Finds a member's id by email through the API. */
+async function memberId(client, email) {
+  const found = (await client.listMembers()).find((m) => m.email === email);
+  if (!found) throw new Error(`no member ${email}`);
+  return found.id;
+}
+
+/**
+ * Each step: a fixture name (or null for set-up only), the team it plans
+ * towards, and optionally what happens through the API first (`outOfBand`)
+ * and extra plan arguments (`planArgs`).
+ */
 const STEPS = [
   ["members-added", { ...initial, initialOnly: true }],
   [null, initial],
@@ -112,6 +155,24 @@ const STEPS = [
     ginaDomains: ["app.example.com", "news.example.com"], reportsDomains: ["news.example.com"], oldScript: false, backup: true }],
   ["replace-email", { ...initial, carol: false, daveRole: "admin", frankRole: "member", frankShop: true, erinApp: "read_write", erinNews: "read", erinShop: false,
     ginaDomains: ["app.example.com", "news.example.com"], reportsDomains: ["news.example.com"], oldScript: false, backup: true, halEmail: "hal@new.example.com" }],
+  // Someone widens erin's news grant and removes gina's news grant in the dashboard: the plan's resource_drift, and the plan puts both back.
+  ["drift", later, {
+    outOfBand: async (client) => {
+      await client.setDomainAccess(await memberId(client, "erin@example.com"), "news.example.com", "read_write");
+      await client.removeDomainAccess(await memberId(client, "gina@example.com"), "app.example.com");
+    },
+  }],
+  // ivan was invited in the dashboard with a grant: the code takes them over with import blocks.
+  ["import", { ...later, ivan: true, ivanImport: true }, {
+    outOfBand: async (client) => {
+      const ivan = await client.inviteMember({ email: "ivan@example.com", role: "member" });
+      await client.setDomainAccess(ivan.id, "shop.example.com", "read");
+    },
+  }],
+  [null, { ...later, ivan: true, deployCreateBeforeDestroy: true }],
+  // Two rotations: bob-ci replaced by request (the old key goes first), deploy with create_before_destroy (the new key first).
+  ["rotation", { ...later, ivan: true, deployCreateBeforeDestroy: true }, { planArgs: ["-replace=postscale_api_key.bob_ci", "-replace=postscale_api_key.deploy"] }],
+  ["new-people", { ...later, ivan: true, deployCreateBeforeDestroy: true, newPeople: true }],
 ];
 
 /** Runs the engine without blocking: the server answering it lives in this process. */
@@ -133,6 +194,7 @@ function run(binary, args, cwd, env) {
 async function main() {
   const work = mkdtempSync(join(tmpdir(), "postscale-review-fixtures-"));
   let server;
+  let client;
   try {
     const parts = await loadParts("review-fixtures");
     if (!existsSync(parts.builtBundlePath())) {
@@ -153,14 +215,16 @@ async function main() {
     });
     const apiKey = server.bootstrapKey ?? readFileSync(keyFile, "utf8").trim();
     const env = parts.engineEnv({ cliConfigFile, endpoint: server.url, apiKey });
+    client = new parts.PostscaleClient({ endpoint: server.url, apiKey });
     const ws = join(work, "ws");
     mkdirSync(ws);
     mkdirSync(OUT_DIR, { recursive: true });
     writeFileSync(join(ws, "main.tf"), team(STEPS[0][1]));
     await run(engine.binary, ["init", "-input=false"], ws, env);
-    for (const [fixture, state] of STEPS) {
+    for (const [fixture, state, { outOfBand, planArgs = [] } = {}] of STEPS) {
+      if (outOfBand) await outOfBand(client);
       writeFileSync(join(ws, "main.tf"), team(state));
-      await run(engine.binary, ["plan", "-input=false", "-out=tfplan"], ws, env);
+      await run(engine.binary, ["plan", "-input=false", "-out=tfplan", ...planArgs], ws, env);
       if (fixture) {
         const json = JSON.parse(await run(engine.binary, ["show", "-json", "tfplan"], ws, env));
         writeFileSync(join(OUT_DIR, `${fixture}.json`), `${JSON.stringify(json, null, 2)}\n`);
@@ -169,6 +233,7 @@ async function main() {
       await run(engine.binary, ["apply", "-input=false", "tfplan"], ws, env);
     }
   } finally {
+    await client?.close();
     if (server) await server.close();
     rmSync(work, { recursive: true, force: true });
   }

@@ -12,11 +12,10 @@ import { isManager, isRole } from "../policy";
  * hand), as the rows of those changes would read, and whether this plan
  * puts them back.
  */
-export function driftEntries(plan: PlanJson, directory: MemberDirectory): DriftEntry[] {
+export function driftEntries(plan: PlanJson, directory: MemberDirectory, compare: (a: ReviewRow, b: ReviewRow) => number): DriftEntry[] {
   const changing = new Set((plan.resource_changes ?? []).filter((rc) => changeShape(rc) !== "none").map((rc) => rc.address));
-  return (plan.resource_drift ?? []).flatMap((rc) =>
-    accessRows(rc, directory).map((row) => ({ who: row.who, change: row.change, domain: row.domain, before: row.before, after: row.after, reverted: changing.has(rc.address), address: rc.address })),
-  );
+  const rows = (plan.resource_drift ?? []).flatMap((rc) => accessRows(rc, directory));
+  return rows.sort(compare).map((row) => ({ who: row.who, change: row.change, domain: row.domain, before: row.before, after: row.after, reverted: changing.has(row.address), address: row.address }));
 }
 
 /** The addresses `resource_drift` names: rows changing them undo (or re-apply) what was done outside the code. */
@@ -31,13 +30,13 @@ export function isImport(rc: ResourceChange): boolean {
   return rc.change.importing !== undefined && rc.change.importing !== null;
 }
 
-/** Resources this plan imports, each as what it is (the person's role, the grant's access, the key's reach). */
-export function importEntries(plan: PlanJson, directory: MemberDirectory): ImportEntry[] {
-  return (plan.resource_changes ?? []).filter(isImport).flatMap((rc) => {
-    const row = describe(rc, directory);
-    const change = row && IMPORTED[row.kind];
-    if (!row || !change) return [];
-    return [{ who: row.who, change: row.key === undefined ? change : `${change}: ${row.key}`, domain: row.domain, value: row.after, address: rc.address }];
+/** Resources this plan imports, each as what it is (the person's role, the grant's access, the key's reach), person by person as the rows are. */
+export function importEntries(plan: PlanJson, directory: MemberDirectory, compare: (a: ReviewRow, b: ReviewRow) => number): ImportEntry[] {
+  const rows = (plan.resource_changes ?? []).filter(isImport).flatMap((rc) => describe(rc, directory) ?? []);
+  return rows.sort(compare).flatMap((row) => {
+    const change = IMPORTED[row.kind];
+    if (!change) return [];
+    return [{ who: row.who, change: row.key === undefined ? change : `${change}: ${row.key}`, domain: row.domain, value: row.after, address: row.address }];
   });
 }
 

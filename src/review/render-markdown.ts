@@ -1,4 +1,4 @@
-import { NEVER, ORGANIZATION, type AccessReview, type ReviewRow, type ReviewSummary } from "./review-model";
+import { ALL_DOMAINS, NEVER, NOTHING, ORGANIZATION, type AccessReview, type ReviewRow, type ReviewSummary } from "./review-model";
 
 /** The whole output when a plan touches no access: one line, so a PR comment stays quiet. */
 export const NO_ACCESS_CHANGES = "No access changes.";
@@ -48,6 +48,11 @@ function tableRow(row: ReviewRow): string {
   return `| ${cells.join(" | ")} |`;
 }
 
+/** ` on <domain>` when the domain says more than the values do (not for people's rows or a key's own reach). */
+function onDomain(domain: string, ...values: string[]): string {
+  return domain === NOTHING || domain === ALL_DOMAINS || values.includes(domain) ? "" : ` on ${escapeMarkdown(domain)}`;
+}
+
 function holderText(holder: string): string {
   return holder === ORGANIZATION ? "held by the organization" : `held by ${escapeMarkdown(holder)}`;
 }
@@ -87,10 +92,12 @@ export function renderMarkdown(review: AccessReview): string {
   }
   section(
     "Changed outside the code",
-    review.drift.map((d) => `- ${escapeMarkdown(d.who)}: ${escapeMarkdown(d.change)}, ${escapeMarkdown(d.domain)}: ${escapeMarkdown(d.before)} → ${escapeMarkdown(d.after)}; ${d.reverted ? "this plan puts it back" : "the code already says so"}`),
+    review.drift.map(
+      (d) => `- ${escapeMarkdown(d.who)}: ${escapeMarkdown(d.change)}${onDomain(d.domain, d.before, d.after)} (${escapeMarkdown(d.before)} → ${escapeMarkdown(d.after)}); ${d.reverted ? "this plan puts it back" : "the code already says so"}`,
+    ),
   );
-  section("Added outside the code — not managed", review.undeclared.map((u) => `- ${escapeMarkdown(u.who)}: ${escapeMarkdown(u.what)}, ${escapeMarkdown(u.domain)}: ${escapeMarkdown(u.value)}`));
-  section("Imported", review.imports.map((i) => `- ${escapeMarkdown(i.who)}: ${escapeMarkdown(i.change)}, ${escapeMarkdown(i.domain)}: ${escapeMarkdown(i.value)}`));
+  section("Added outside the code — not managed", review.undeclared.map((u) => `- ${escapeMarkdown(u.who)}: ${escapeMarkdown(u.what)} (${escapeMarkdown(u.value)})${onDomain(u.domain, u.value)}`));
+  section("Imported", review.imports.map((i) => `- ${escapeMarkdown(i.who)}: ${escapeMarkdown(i.change)} (${escapeMarkdown(i.value)})${onDomain(i.domain, i.value)}`));
   section("Short-lived keys for this run", review.ephemeralKeys.map((k) => `- ${escapeMarkdown(k.name)} (${holderText(k.who)}): revoked when the run ends, never in state`));
   if (review.rows.length > 0) lines.push("`+` broadens access · `-` narrows it · `~` other change");
   else lines.pop();

@@ -145,8 +145,8 @@ export function reviewPlan(plan: PlanJson): AccessReview {
   const undeclared = undeclaredAccess(plan, directory);
   rows.push(...undeclared.rows);
   rows.sort(compareRows);
-  const drift = driftEntries(plan, directory);
-  const imports = importEntries(plan, directory);
+  const drift = driftEntries(plan, directory, compareRows);
+  const imports = importEntries(plan, directory, compareRows);
   return {
     summary: { ...summarize(rows), drifted: drift.length, imported: imports.length },
     offboarding: offboarding(rows, plan, directory),
