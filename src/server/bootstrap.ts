@@ -3,6 +3,10 @@ import { type KeyHolder, domainProblem, emailProblem, nameProblem, normalizeEmai
 import { ValidationError } from "../errors";
 import { recordAudit } from "./audit";
 import type { Database } from "./db/adapter";
+import { insertDomain } from "./data/domains";
+import { insertKey } from "./data/keys";
+import { insertOwner } from "./data/members";
+import { anyOrganization, insertOrganization } from "./data/organization";
 import { newDkimKey } from "./domain-data";
 import { API_KEY_PREFIX, KEY_PREFIX_LENGTH, hashPassword, newId, newSecret, sha256 } from "./security";
 
@@ -42,32 +46,31 @@ export async function bootstrap(db: Database, spec: BootstrapSpec): Promise<stri
   const secret = newSecret(API_KEY_PREFIX);
   const created = await db.transaction(async (tx) => {
     if (db.engine === "postgres") await tx.query("SELECT pg_advisory_xact_lock(427202)");
-    const [existing] = await tx.query("SELECT id FROM organizations LIMIT 1");
-    if (existing) return false;
+    if (await anyOrganization(tx)) return false;
     const orgId = newId("org");
     const ownerId = newId("mem");
     const email = normalizeEmail(spec.ownerEmail);
-    await tx.query("INSERT INTO organizations (id, name) VALUES ($1, $2)", [orgId, spec.organization]);
-    await tx.query("INSERT INTO members (id, org_id, email, role, name, password_hash, accepted_at, joined_at) VALUES ($1, $2, $3, 'owner', $4, $5, now(), now())", [
-      ownerId,
-      orgId,
-      email,
-      email.split("@")[0],
-      passwordHash,
-    ]);
-    for (const name of [...new Set(spec.domains)].sort()) {
-      const dkim = newDkimKey();
-      await tx.query("INSERT INTO domains (id, org_id, name, dkim_selector, dkim_public_key) VALUES ($1, $2, $3, $4, $5)", [newId("dom"), orgId, name, dkim.selector, dkim.publicKey]);
-    }
+    await insertOrganization(tx, orgId, spec.organization);
+    await insertOwner(tx, { id: ownerId, orgId, email, name: email.split("@")[0], passwordHash });
+    for (const name of [...new Set(spec.domains)].sort()) await insertDomain(tx, { id: newId("dom"), orgId, name, dkim: newDkimKey() });
     const keyId = newId("key");
     // The owner's own key, decided like any key the owner creates for themselves without domains.
     const owner: KeyHolder = { id: ownerId, email, role: "owner", grants: {} };
     const scope = resolveKeyScope({ role: owner.role, memberId: owner.id, email, grants: {} }, { owner: "member", memberId: ownerId }, owner, spec.domains);
     if (!scope.allowed) throw new Error(`bootstrap key refused by the policy: ${scope.message}`);
-    await tx.query(
-      "INSERT INTO api_keys (id, org_id, name, prefix, secret_hash, owner, member_id, scope, domains, created_by) VALUES ($1, $2, 'bootstrap', $3, $4, 'member', $5, $6, $7::text[], $5)",
-      [keyId, orgId, secret.slice(0, KEY_PREFIX_LENGTH), sha256(secret), ownerId, scope.scope, scope.domains],
-    );
+    await insertKey(tx, {
+      id: keyId,
+      orgId,
+      name: "bootstrap",
+      prefix: secret.slice(0, KEY_PREFIX_LENGTH),
+      secretHash: sha256(secret),
+      owner: "member",
+      memberId: ownerId,
+      scope: scope.scope,
+      domains: scope.domains,
+      expiresAt: null,
+      createdBy: ownerId,
+    });
     await recordAudit(tx, { orgId, memberId: null, actor: null, credential: "bootstrap" }, "organization.bootstrap", `organization:${orgId}`, null, {
       name: spec.organization,
       owner: email,

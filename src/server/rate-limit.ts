@@ -147,7 +147,7 @@ export async function limitRequest(limiter: RateLimiter, request: FastifyRequest
  * is limited like any unauthenticated request. Returns the error to throw.
  */
 export async function limitFailedAuthentication(limiter: RateLimiter, request: FastifyRequest, error: unknown): Promise<unknown> {
-  if (!(error instanceof HttpProblem) || error.status !== 401 || request.tokenHash === undefined) return error;
+  if (!(error instanceof HttpProblem) || error.code !== "POSTSCALE_E_UNAUTHENTICATED" || request.tokenHash === undefined) return error;
   const wait = await limiter.hit(`ip:${request.ip}`);
   return wait > 0 ? tooManyRequests(`Too many requests with tokens that do not authenticate from this address.`, wait) : error;
 }

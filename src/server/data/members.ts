@@ -30,6 +30,17 @@ export async function emailTaken(q: Queryable, orgId: string, email: string): Pr
   return (await q.query("SELECT id FROM members WHERE org_id = $1 AND email = $2", [orgId, email])).length > 0;
 }
 
+/** The first owner: active from the start, with a password. */
+export async function insertOwner(q: Queryable, owner: { id: string; orgId: string; email: string; name: string; passwordHash: string }): Promise<void> {
+  await q.query("INSERT INTO members (id, org_id, email, role, name, password_hash, accepted_at, joined_at) VALUES ($1, $2, $3, 'owner', $4, $5, now(), now())", [
+    owner.id,
+    owner.orgId,
+    owner.email,
+    owner.name,
+    owner.passwordHash,
+  ]);
+}
+
 /** A new, invited member. */
 export async function insertMember(q: Queryable, member: { id: string; orgId: string; email: string; role: Role; invitedBy: string | null }): Promise<MemberRow> {
   const [row] = await q.query<MemberRow>(`INSERT INTO members AS m (id, org_id, email, role, invited_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${MEMBER_COLUMNS}`, [

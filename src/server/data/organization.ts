@@ -10,6 +10,15 @@ export interface OrgRow {
   updated_at: Date;
 }
 
+/** Whether the database holds any organization yet. */
+export async function anyOrganization(q: Queryable): Promise<boolean> {
+  return (await q.query("SELECT id FROM organizations LIMIT 1")).length > 0;
+}
+
+export async function insertOrganization(q: Queryable, id: string, name: string): Promise<void> {
+  await q.query("INSERT INTO organizations (id, name) VALUES ($1, $2)", [id, name]);
+}
+
 /** The organization; locked for the transaction when `lock`. */
 export async function findOrganization(q: Queryable, orgId: string, lock = false): Promise<OrgRow> {
   const [row] = await q.query<OrgRow>(`SELECT * FROM organizations WHERE id = $1${lock ? " FOR UPDATE" : ""}`, [orgId]);
