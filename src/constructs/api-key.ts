@@ -1,6 +1,6 @@
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { PostscaleError, ValidationError } from "../errors";
+import { PostscaleError, ValidationError, errorForDecision } from "../errors";
 import { KEY_OWNER, KEY_SCOPE, KeyOwner, Principal, ROLE, Violation, keyReach, nameProblem, personPrincipal, resolveKeyScope } from "../policy";
 import { ApiKey as L1ApiKey } from "./generated/api-key";
 import { Domain, DomainRef, domainName } from "./domain";
@@ -179,7 +179,7 @@ function explain(what: string, violation: Violation, fix?: string): string {
 
 /** The policy's refusal as an error, for checks that can fail at once. */
 export function policyError(what: string, violation: Violation): PostscaleError {
-  return new PostscaleError("POSTSCALE_E_POLICY", explain(what, violation), { status: violation.status });
+  return errorForDecision(violation, explain(what, violation));
 }
 
 function expiryOf(value: Date | string, what: string): string {
