@@ -17,10 +17,10 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** People by email first, then rows whose person the plan does not tell, then the organization's keys. */
+/** People by email first, then rows whose person the plan does not tell (placeholders, all in parentheses), then the organization's keys. */
 function whoRank(who: string): number {
   if (who === ORGANIZATION) return 2;
-  return who === UNKNOWN_TEXT || who === SENSITIVE_TEXT ? 1 : 0;
+  return who.startsWith("(") ? 1 : 0;
 }
 
 /** Within a person: the person (added, removed, role), then grants, then keys. */
