@@ -7,6 +7,7 @@ import { ApiKey, ApiKeyOptions } from "./api-key";
 import { DomainRef, domainName } from "./domain";
 import { parseRoster } from "./roster";
 import { TeamMember } from "./team-member";
+import { UndeclaredAccess } from "./undeclared-access";
 
 /** A member's domain access: `{ "app.example.com": "read_write" }` or `[{ domain, access }]`. */
 export type DomainGrants = Readonly<Record<string, Access>> | readonly DomainGrant[];
@@ -34,6 +35,26 @@ export interface TeamProps {
    * @default - the stack's default `postscale` provider
    */
   readonly provider?: TerraformProvider;
+  /**
+   * Makes this team the whole truth ("authoritative mode"): members,
+   * domain access and API keys (a member's or the organization's) that
+   * exist in Postscale but are not declared by this team show in every
+   * plan, and apply removes them (offboards the person, deletes the grant,
+   * revokes the key). Never touched: the owner, the person whose credential
+   * runs the deploy and the key it runs with, and `exempt`. The first deploy
+   * only records what it finds; the next plan shows the removals.
+   * `"report"` lists undeclared access in the plan without removing it.
+   * One exclusive team per stack.
+   * @default false - access added outside the code is left alone
+   */
+  readonly exclusive?: boolean | "report";
+  /**
+   * For `exclusive`: emails (the person, their grants and keys, e.g. a
+   * robot account managed elsewhere) and keys (`"dev@example.com/ci"`,
+   * `"organization/terraform"`) never reported nor removed.
+   * @default - none
+   */
+  readonly exempt?: readonly string[];
 }
 
 /**
@@ -67,12 +88,28 @@ export class Team extends Construct {
 
   /** The provider configuration resources of this team use, when not the default. */
   readonly provider?: TerraformProvider;
+  /** With `exclusive`: the `postscale_undeclared_access` that makes this team the whole truth. */
+  readonly undeclaredAccess?: UndeclaredAccess;
   private readonly byEmail = new Map<string, TeamMember>();
   private readonly serviceKeys = new Map<string, ApiKey>();
 
   constructor(scope: Construct, id: string, props: TeamProps = {}) {
     super(scope, id);
     this.provider = props.provider;
+    const exclusive = props.exclusive ?? false;
+    if (exclusive !== true && exclusive !== false && exclusive !== "report") {
+      throw new ValidationError(
+        [{ path: "exclusive", message: 'must be true, false or "report"' }],
+        `Team ${this.node.path}: exclusive must be true, false or "report", got ${JSON.stringify(exclusive)}.`,
+      );
+    }
+    if (exclusive === false && props.exempt !== undefined) {
+      throw new ValidationError(
+        [{ path: "exempt", message: "applies only with exclusive" }],
+        `Team ${this.node.path}: exempt applies only to an exclusive team. Add exclusive: true (or "report"), or drop exempt.`,
+      );
+    }
+    if (exclusive !== false) this.undeclaredAccess = new UndeclaredAccess(this, "undeclared-access", { team: this, remove: exclusive === true, exempt: props.exempt });
   }
 
   /** Invites `email` as an admin: manages the team and reaches every domain. */
