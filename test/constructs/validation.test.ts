@@ -71,7 +71,9 @@ describe("synth fails on what Postscale would reject", () => {
     Testing.synthScope((scope) => {
       const ops = new Team(scope, "team").addAdmin("ops@example.com");
       const err = thrown(() => Domain.fromName(scope, "app", "app.example.com").grantReadWrite(ops));
-      expect(err.code).toBe("POSTSCALE_E_POLICY");
+      // The code this refusal has over HTTP (a 422), and the policy's rule.
+      expect(err.code).toBe("POSTSCALE_E_VALIDATION");
+      expect(err.rule).toBe("grants_only_for_members");
       expect(err.message).toBe(
         "Cannot grant read_write on app.example.com to ops@example.com: ops@example.com is an admin; domain access applies only to role member (admins already reach every domain). " +
           "Remove the grant or make them a member. (rule grants_only_for_members)",
