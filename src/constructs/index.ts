@@ -12,4 +12,5 @@ export { ApiKey, type ApiKeyOptions, type ApiKeyProps } from "./api-key";
 export { MaxAdmins, NoOrganizationWideKeys, KeysMustExpire, type KeysMustExpireOptions } from "./aspects";
 export { parseRoster, type RosterEntry } from "./roster";
 export { memberLogicalId, accessLogicalId, keyLogicalId, domainLogicalId } from "./ids";
+export { Duration } from "../duration";
 export * as l1 from "./generated";
