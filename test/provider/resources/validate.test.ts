@@ -75,7 +75,7 @@ describe("schemas", () => {
   });
 
   it("name the resources and data sources of the design", () => {
-    expect(postscaleProvider.resources.map((r) => r.name)).toEqual(["postscale_team_member", "postscale_domain_access", "postscale_api_key"]);
+    expect(postscaleProvider.resources.map((r) => r.name)).toEqual(["postscale_team_member", "postscale_domain_access", "postscale_api_key", "postscale_undeclared_access"]);
     expect(postscaleProvider.dataSources.map((d) => d.name).sort()).toEqual([
       "postscale_domain",
       "postscale_domains",
