@@ -7,7 +7,7 @@
 import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { decodeJson, decodeObject, encodeDynamicValue, type DynamicValueBytes } from "./codec";
 import type { Logger } from "./log";
-import type { DataSourceType, Diagnostic, ObjectValue, ProviderDefinition, ResourceType, Schema } from "./types";
+import type { ClientCapabilities, DataSourceType, Diagnostic, EphemeralResourceType, ObjectValue, ProviderDefinition, ResourceType, Schema } from "./types";
 import {
   attributePathToProto,
   diagnosticsToProto,
@@ -37,13 +37,14 @@ export const UNEXPECTED_ERROR_SUMMARY = "Unexpected Provider Error";
 export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, logger: Logger): UntypedServiceImplementation {
   const resources = new Map<string, ResourceType<Ctx>>(definition.resources.map((r) => [r.name, r]));
   const dataSources = new Map<string, DataSourceType<Ctx>>(definition.dataSources.map((d) => [d.name, d]));
+  const ephemerals = new Map<string, EphemeralResourceType<Ctx>>((definition.ephemeralResources ?? []).map((e) => [e.name, e]));
   let ctx: Ctx | undefined;
   let schemaResponse: Response | undefined;
 
-  const unknownType = (kind: "resource" | "data source", name: string, known: Iterable<string>): Response => ({
+  const unknownType = (kind: "resource" | "data source" | "ephemeral resource", name: string, known: Iterable<string>): Response => ({
     diagnostics: diagnosticsToProto([
       errorDiagnostic(
-        kind === "resource" ? "Unknown Resource Type" : "Unknown Data Source Type",
+        UNKNOWN_TYPE_SUMMARIES[kind],
         `This provider has no ${kind} type "${name}". Known: ${[...known].sort().join(", ") || "none"}.`,
       ),
     ]),
@@ -76,6 +77,7 @@ export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, 
       diagnostics: [],
       resources: [...resources.keys()].sort().map((type_name) => ({ type_name })),
       data_sources: [...dataSources.keys()].sort().map((type_name) => ({ type_name })),
+      ephemeral_resources: [...ephemerals.keys()].sort().map((type_name) => ({ type_name })),
     })),
 
     GetProviderSchema: unary("GetProviderSchema", () => {
@@ -83,6 +85,7 @@ export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, 
         provider: schemaToProto(definition.schema),
         resource_schemas: schemaMap(definition.resources),
         data_source_schemas: schemaMap(definition.dataSources),
+        ephemeral_resource_schemas: schemaMap([...ephemerals.values()]),
         server_capabilities: SERVER_CAPABILITIES,
         diagnostics: [],
       };
@@ -222,6 +225,43 @@ export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, 
       return { state: encode(result.state, dataSource), diagnostics: diagnostics(result.diagnostics) };
     }),
 
+    ValidateEphemeralResourceConfig: unary("ValidateEphemeralResourceConfig", (req) => {
+      const ephemeral = ephemerals.get(req.type_name);
+      if (!ephemeral) return unknownType("ephemeral resource", req.type_name, ephemerals.keys());
+      const config = decode(req.config, ephemeral);
+      return { diagnostics: diagnostics(config && ephemeral.validate ? ephemeral.validate({ config }) : []) };
+    }),
+
+    OpenEphemeralResource: unary("OpenEphemeralResource", async (req) => {
+      const ephemeral = ephemerals.get(req.type_name);
+      if (!ephemeral) return unknownType("ephemeral resource", req.type_name, ephemerals.keys());
+      const config = decode(req.config, ephemeral);
+      if (!config) return { diagnostics: diagnostics([errorDiagnostic("Missing Configuration", `The engine sent no configuration for ${req.type_name}.`)]) };
+      const result = await ephemeral.open(ctx as Ctx, { config, clientCapabilities: clientCapabilities(req.client_capabilities) });
+      return {
+        result: encode(result.result, ephemeral),
+        ...optionalPrivate(result.private),
+        ...renewAt(result.renewAt),
+        diagnostics: diagnostics(result.diagnostics),
+      };
+    }),
+
+    RenewEphemeralResource: unary("RenewEphemeralResource", async (req) => {
+      const ephemeral = ephemerals.get(req.type_name);
+      if (!ephemeral) return unknownType("ephemeral resource", req.type_name, ephemerals.keys());
+      // Without renew the type never sets renewAt, so the engine does not call this; keep what it holds.
+      if (!ephemeral.renew) return { ...optionalPrivate(req.private), diagnostics: [] };
+      const result = await ephemeral.renew(ctx as Ctx, { private: bytes(req.private) });
+      return { ...optionalPrivate(result.private ?? req.private), ...renewAt(result.renewAt), diagnostics: diagnostics(result.diagnostics) };
+    }),
+
+    CloseEphemeralResource: unary("CloseEphemeralResource", async (req) => {
+      const ephemeral = ephemerals.get(req.type_name);
+      if (!ephemeral) return unknownType("ephemeral resource", req.type_name, ephemerals.keys());
+      const result = ephemeral.close ? await ephemeral.close(ctx as Ctx, { private: bytes(req.private) }) : {};
+      return { diagnostics: diagnostics(result.diagnostics) };
+    }),
+
     StopProvider: (call: ServerUnaryCall<Request, { Error: string }>, callback: sendUnaryData<{ Error: string }>) => {
       logger.debug("StopProvider received");
       Promise.resolve()
@@ -232,6 +272,29 @@ export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, 
         );
     },
   };
+}
+
+const UNKNOWN_TYPE_SUMMARIES = {
+  resource: "Unknown Resource Type",
+  "data source": "Unknown Data Source Type",
+  "ephemeral resource": "Unknown Ephemeral Resource Type",
+} as const;
+
+/** The engine's capabilities; engines before protocol 6.8 send none. */
+function clientCapabilities(proto: Request | null | undefined): ClientCapabilities {
+  return { deferralAllowed: proto?.deferral_allowed === true, writeOnlyAttributesAllowed: proto?.write_only_attributes_allowed === true };
+}
+
+/** A proto3 optional bytes field: absent unless there are bytes. */
+function optionalPrivate(value: Uint8Array | null | undefined): { private?: Uint8Array } {
+  return value && value.length > 0 ? { private: value } : {};
+}
+
+/** A proto3 optional google.protobuf.Timestamp: absent unless set. */
+function renewAt(at: Date | undefined): { renew_at?: { seconds: number; nanos: number } } {
+  if (at === undefined) return {};
+  const ms = at.getTime();
+  return { renew_at: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 } };
 }
 
 function schemaMap(types: readonly { name: string; schema: Schema }[]): Record<string, ProtoSchema> {

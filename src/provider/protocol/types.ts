@@ -159,6 +159,53 @@ export interface DataSourceType<Ctx = unknown> {
   read(ctx: Ctx, req: { config: ObjectValue }): Promise<{ state: ObjectValue | null; diagnostics?: Diagnostic[] }>;
 }
 
+/**
+ * What the engine says it supports, on the requests that carry it. Engines
+ * before protocol 6.8 (Terraform 1.5) send none: every flag is false.
+ */
+export interface ClientCapabilities {
+  /** The engine can defer an action to a later run. */
+  deferralAllowed: boolean;
+  /** The engine keeps write-only attributes out of plan and state. */
+  writeOnlyAttributesAllowed: boolean;
+}
+
+export interface OpenEphemeralRequest {
+  /** Wholly known: the engine defers opening until it is. */
+  config: ObjectValue;
+  clientCapabilities: ClientCapabilities;
+}
+
+export interface OpenEphemeralResponse {
+  /** The configuration with every computed attribute known; null only with an error diagnostic. */
+  result: ObjectValue | null;
+  /** Opaque bytes the engine hands back to renew and close. Never put a secret here: the engine may log it. */
+  private?: Uint8Array;
+  /** When the engine should call renew; never when unset. */
+  renewAt?: Date;
+  diagnostics?: Diagnostic[];
+}
+
+export interface RenewEphemeralResponse {
+  private?: Uint8Array;
+  renewAt?: Date;
+  diagnostics?: Diagnostic[];
+}
+
+/**
+ * An ephemeral resource type: opened in each phase of a run (plan, apply),
+ * its result is never written to plan or state; closed when the phase ends.
+ */
+export interface EphemeralResourceType<Ctx = unknown> {
+  name: string;
+  schema: Schema;
+  validate?(req: ValidateRequest): Diagnostic[];
+  open(ctx: Ctx, req: OpenEphemeralRequest): Promise<OpenEphemeralResponse>;
+  /** Called at the `renewAt` of open or of the previous renew; no configuration, only `private`. */
+  renew?(ctx: Ctx, req: { private: Uint8Array }): Promise<RenewEphemeralResponse>;
+  close?(ctx: Ctx, req: { private: Uint8Array }): Promise<{ diagnostics?: Diagnostic[] }>;
+}
+
 export interface ConfigureResponse<Ctx> {
   ctx?: Ctx;
   diagnostics?: Diagnostic[];
@@ -174,6 +221,8 @@ export interface ProviderDefinition<Ctx = unknown> {
   configure(config: ObjectValue, meta: { terraformVersion: string }): Promise<ConfigureResponse<Ctx>>;
   resources: readonly ResourceType<Ctx>[];
   dataSources: readonly DataSourceType<Ctx>[];
+  /** Engines before OpenTofu 1.11 / Terraform 1.10 never ask for these. */
+  ephemeralResources?: readonly EphemeralResourceType<Ctx>[];
   /** Called by StopProvider: cancel in-flight work, don't exit. */
   stop?(): Promise<void> | void;
 }
