@@ -11,6 +11,7 @@ export { DomainAccess, type DomainAccessProps } from "./domain-access";
 export { ApiKey, type ApiKeyOptions, type ApiKeyProps } from "./api-key";
 export { MaxAdmins, NoOrganizationWideKeys, KeysMustExpire, type KeysMustExpireOptions } from "./aspects";
 export { parseRoster, type RosterEntry } from "./roster";
+export { importExisting, type ExistingAccess } from "./import-existing";
 export { memberLogicalId, accessLogicalId, keyLogicalId, domainLogicalId } from "./ids";
 export { Duration } from "../duration";
 export * as l1 from "./generated";
