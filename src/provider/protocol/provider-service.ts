@@ -111,7 +111,7 @@ export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, 
       const resource = resources.get(req.type_name);
       if (!resource) return unknownType("resource", req.type_name, resources.keys());
       const config = decode(req.config, resource);
-      return { diagnostics: diagnostics(config && resource.validate ? resource.validate({ config }) : []) };
+      return { diagnostics: diagnostics(config && resource.validate ? resource.validate({ config, clientCapabilities: clientCapabilities(req.client_capabilities) }) : []) };
     }),
 
     ValidateDataResourceConfig: unary("ValidateDataResourceConfig", (req) => {

@@ -45,6 +45,12 @@ export interface Attribute {
   computed?: boolean;
   sensitive?: boolean;
   deprecated?: boolean;
+  /**
+   * Write-only (protocol 6.8+; optional or required attributes of managed
+   * resources): the value arrives in the configuration only, and every
+   * state the provider returns must hold null for it.
+   */
+  writeOnly?: boolean;
 }
 
 export interface NestedBlock {
@@ -79,6 +85,8 @@ export interface Diagnostic {
 export interface ValidateRequest {
   /** May contain UNKNOWN values (references not yet known). */
   config: ObjectValue;
+  /** Sent by engines of protocol 6.8+ on resource validation; every flag false otherwise. */
+  clientCapabilities?: ClientCapabilities;
 }
 
 export interface PlanRequest {

@@ -32,6 +32,7 @@ export interface ProtoBlock {
     computed: boolean;
     sensitive: boolean;
     deprecated: boolean;
+    write_only: boolean;
   }[];
   block_types: {
     type_name: string;
@@ -75,6 +76,7 @@ function blockToProto(block: Block, version: number): ProtoBlock {
           computed: a.computed ?? false,
           sensitive: a.sensitive ?? false,
           deprecated: a.deprecated ?? false,
+          write_only: a.writeOnly ?? false,
         };
       }),
     block_types: Object.keys(block.blocks ?? {})
