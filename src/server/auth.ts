@@ -89,7 +89,11 @@ export class Authenticator {
     if (key.owner === "organization") {
       return { caller: { orgId: key.org_id, principal: organizationKeyPrincipal(scope), credential: { kind: "api_key", id: key.id, key }, member: null }, expiresAt };
     }
-    if (!row.m_id || !row.joined_at) return null;
+    if (!row.m_id) return null;
+    // The secret is valid; say why it does not work yet rather than "not valid".
+    if (!row.joined_at) {
+      throw unauthenticated(`This API key is held by ${row.email}, who has not joined the organization yet: it works once they accept their invitation.`, "key_holder_not_joined");
+    }
     const member: MemberRow = {
       id: row.m_id,
       org_id: key.org_id,
@@ -136,8 +140,8 @@ function checked(resolved: Resolved | null): Caller {
   return resolved.caller;
 }
 
-function unauthenticated(detail: string): HttpProblem {
-  return new HttpProblem(401, detail, { headers: { "www-authenticate": 'Bearer realm="postscale"' } });
+function unauthenticated(detail: string, rule?: string): HttpProblem {
+  return new HttpProblem(401, detail, { rule, headers: { "www-authenticate": 'Bearer realm="postscale"' } });
 }
 
 /** The bearer token of a request, or a 401 problem. */
