@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { Caller, expectProblem, ok, problemShape } from "../helpers/http";
 import type { CreatedApiKey } from "../../src/api/types";
-import { APP, BACKENDS, MISSING_DOMAIN, PROD, STAGING, sleep, useServer, type Person } from "../helpers/server";
+import { APP, BACKENDS, MISSING_DOMAIN, PROD, STAGING, sleep, uniqueEmail, useServer, type Person } from "../helpers/server";
 import { DOMAIN_PATCH } from "../helpers/fixtures";
 
 async function keyIds(caller: Caller): Promise<string[]> {
@@ -155,6 +155,22 @@ describe.each(BACKENDS)("API keys on %s", (backend) => {
     // A grant given later does not widen a key beyond the domains it names.
     await s.grant(eve.id, PROD, "read_write");
     expectProblem(await key.get(`/v1/domains/${PROD}`), 404);
+  });
+
+  test("a key for someone still invited answers 401 saying they have not joined, and works once they join", async () => {
+    const s = server();
+    const email = uniqueEmail("joining");
+    const invited = await s.invite(email, "member", [{ domain: APP, access: "read_write" }]);
+    const created = await s.createKey(s.owner, { name: "before joining", owner: "member", member_id: invited.id, domains: [APP] });
+    const early = await s.as(created.secret).get("/v1/me");
+    expectProblem(early, 401);
+    expect(early.body).toMatchObject({ rule: "key_holder_not_joined", detail: expect.stringContaining(`${email}, who has not joined`) });
+    // A wrong secret still gets the plain answer: the hint is only for the key's real secret.
+    const forged = await s.as(`${created.secret.slice(0, -4)}AAAA`).get("/v1/me");
+    expectProblem(forged, 401);
+    expect(forged.text).not.toContain(email);
+    await s.signUp(email);
+    expect(ok(await s.as(created.secret).get("/v1/me"))).toMatchObject({ id: invited.id, status: "active" });
   });
 
   test("a revoked key answers 401 at once", async () => {
