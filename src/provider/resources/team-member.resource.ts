@@ -1,9 +1,9 @@
 import type { Member } from "../../api/types";
 import { PostscaleError } from "../../errors";
-import { ASSIGNABLE_ROLES, isAssignableRole, normalizeEmail } from "../../policy";
+import { ASSIGNABLE_ROLES, ROLE, isAssignableRole, normalizeEmail } from "../../policy";
 import { defineResource } from "../framework/resource";
 import { defineSchema, present } from "../framework/schema";
-import { UNKNOWN, type ObjectValue, type Unknown } from "../protocol/types";
+import { UNKNOWN, type Diagnostic, type ObjectValue, type Unknown } from "../protocol/types";
 import type { ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, emailAttributeErrors, isNotFound } from "./diagnostics";
 
@@ -57,9 +57,14 @@ export const teamMemberResource = defineResource<ProviderContext, typeof schema.
     return diagnostics;
   },
 
-  plan(_ctx, { prior }) {
-    // The server creates every member as "invited"; the rest is decided by the server.
-    if (prior === null) return { planned: { status: "invited" } };
+  async plan(ctx, { config, prior }) {
+    if (prior === null) {
+      // Declaring the owner would plan an invitation the server refuses at apply: say so now.
+      const owner = typeof config.email === "string" ? await ownerWithEmail(ctx, config.email) : undefined;
+      if (owner) return { diagnostics: [ownerDeclared(owner.email)] };
+      // The server creates every member as "invited"; the rest is decided by the server.
+      return { planned: { status: "invited" } };
+    }
     // Re-invitation: apply resends the invitation, which makes the member
     // "invited" again (a known value, so the plan says so) with a new invited_at.
     if (prior.status === "expired") return { planned: { status: "invited", invited_at: UNKNOWN } };
@@ -150,12 +155,28 @@ export const teamMemberResource = defineResource<ProviderContext, typeof schema.
           ],
         };
       }
+      if (member.role === ROLE.owner) return { imported: [], diagnostics: [ownerDeclared(member.email)] };
       return { imported: [{ state: memberState(member, member.email) }] };
     } catch (err) {
       return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing team member "${id}"`, schema.names) };
     }
   },
 });
+
+/** The organization's owner when `email` is theirs; undefined otherwise, and when the lookup fails (apply will tell). */
+async function ownerWithEmail(ctx: ProviderContext, email: string): Promise<Member | undefined> {
+  const member = await ctx.snapshot.memberByEmail(email).catch(() => undefined);
+  return member?.role === ROLE.owner ? member : undefined;
+}
+
+function ownerDeclared(email: string): Diagnostic {
+  return attributeError(
+    ["email"],
+    "The Owner Is Not Managed",
+    `${email} is the organization's owner. The owner is never declared as a team member (no role can be given to them, and removing the declaration must not offboard them): ` +
+      "remove this resource (in cdktf, the addMember/addAdmin call or the roster entry). Ownership moves only by a transfer of ownership.",
+  );
+}
 
 /** The member with this email when it is a pending invitation for `role` sent by the provider's own person. */
 async function ownPendingInvitation(ctx: ProviderContext, email: string, role: string): Promise<Member | undefined> {

@@ -115,6 +115,19 @@ describe("postscale_team_member", () => {
     expect(newState).toBeNull();
     expect(diagnostics).toEqual([expect.objectContaining({ severity: "error", detail: expect.stringContaining(`tofu import <address> ${email}`) })]);
   });
+
+  it("refuses to plan the owner as a member, in any spelling, and to import them", async () => {
+    const owner = (await server().owner.listMembers()).find((m) => m.role === "owner")!;
+    for (const email of [owner.email, owner.email.toUpperCase()]) {
+      const step = await plan(resource, ctx, null, config(email, "admin"));
+      expect(step.diagnostics).toEqual([
+        expect.objectContaining({ severity: "error", summary: "The Owner Is Not Managed", path: ["email"], detail: expect.stringContaining("remove this resource") }),
+      ]);
+    }
+    const imported = await resource.importState!(ctx, owner.email);
+    expect(imported.imported).toEqual([]);
+    expect(imported.diagnostics).toEqual([expect.objectContaining({ summary: "The Owner Is Not Managed" })]);
+  });
 });
 
 describe("postscale_team_member with an expired invitation", () => {
