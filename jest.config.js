@@ -12,7 +12,7 @@
 const SERVER = [
   "/test/(server|model)/.*\\.test\\.ts$",
   "/test/api/client\\.integration\\.test\\.ts$",
-  "/test/provider/resources/(.*\\.resource|provider)\\.test\\.ts$",
+  "/test/provider/resources/(.*\\.resource|.*\\.ephemeral|provider)\\.test\\.ts$",
 ];
 // The fault runs' acceptance test drives OpenTofu but is named without the suffix.
 const E2E = ["\\.e2e\\.test\\.ts$", "/test/faults/faults\\.test\\.ts$"];

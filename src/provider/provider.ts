@@ -2,6 +2,7 @@ import { PostscaleClient } from "../api/client";
 import { PostscaleError } from "../errors";
 import { defineSchema } from "./framework/schema";
 import type { ConfigureResponse, Diagnostic, ObjectValue, ProviderDefinition } from "./protocol/types";
+import { apiKeyEphemeral } from "./resources/api-key.ephemeral";
 import { apiKeyResource } from "./resources/api-key.resource";
 import { createContext, type ProviderContext } from "./resources/context";
 import { apiErrorDiagnostics, attributeError } from "./resources/diagnostics";
@@ -68,6 +69,7 @@ export const postscaleProvider: ProviderDefinition<ProviderContext> = {
 
   resources: [teamMemberResource, domainAccessResource, apiKeyResource, undeclaredAccessResource],
   dataSources: [organizationDataSource, domainDataSource, domainsDataSource, teamMemberDataSource, teamMembersDataSource],
+  ephemeralResources: [apiKeyEphemeral],
 };
 
 /**

@@ -19,6 +19,7 @@ export interface ProviderSchemaJson {
   provider: SchemaJson;
   resource_schemas?: Record<string, SchemaJson>;
   data_source_schemas?: Record<string, SchemaJson>;
+  ephemeral_resource_schemas?: Record<string, SchemaJson>;
 }
 
 export interface SchemaJson {
@@ -112,19 +113,22 @@ interface Named {
 }
 
 /** The parts of a {@link ProviderDefinition} that make up its schema. */
-export type SchemaSource = Named & { resources: readonly Named[]; dataSources: readonly Named[] };
+export type SchemaSource = Named & { resources: readonly Named[]; dataSources: readonly Named[]; ephemeralResources?: readonly Named[] };
 
 /**
  * The schema document for `definition`, under the source address
  * `<host>/postscale/<name>`.
  * @param host registry host of the address. @default "registry.opentofu.org"
+ * @param options.ephemeral include ephemeral resources, as engines that know them do (OpenTofu >= 1.11, Terraform >= 1.10). @default true
  */
-export function providerSchemasJson(definition: SchemaSource, host = "registry.opentofu.org"): ProviderSchemasJson {
+export function providerSchemasJson(definition: SchemaSource, host = "registry.opentofu.org", options: { ephemeral?: boolean } = {}): ProviderSchemasJson {
   const provider: ProviderSchemaJson = { provider: schemaJson(definition.schema) };
   const byName = (types: readonly Named[]): Record<string, SchemaJson> =>
     sortedRecord(Object.fromEntries(types.map((t) => [t.name, t.schema])), schemaJson);
   if (definition.resources.length > 0) provider.resource_schemas = byName(definition.resources);
   if (definition.dataSources.length > 0) provider.data_source_schemas = byName(definition.dataSources);
+  const ephemeral = options.ephemeral === false ? [] : (definition.ephemeralResources ?? []);
+  if (ephemeral.length > 0) provider.ephemeral_resource_schemas = byName(ephemeral);
   return {
     format_version: "1.0",
     provider_schemas: { [`${host}/${definition.name}/${definition.name}`]: provider },
