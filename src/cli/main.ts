@@ -15,6 +15,7 @@ export function buildProgram(): Command {
   require("./provider.command").register(program);
   require("./review.command").register(program);
   require("./init.command").register(program);
+  require("./export.command").register(program);
   return program;
 }
 

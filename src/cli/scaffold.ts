@@ -118,3 +118,11 @@ function sortKeys(record: Record<string, string>): Record<string, string> {
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + "\n";
 }
+
+/** Appends the lines of `add` that `text` lacks. */
+export function mergeLines(text: string, add: string): string {
+  const have = new Set(text.split("\n").map((line) => line.trim()));
+  const missing = add.split("\n").filter((line) => line.trim() !== "" && !have.has(line.trim()));
+  if (missing.length === 0) return text;
+  return `${text.endsWith("\n") || text === "" ? text : `${text}\n`}${missing.join("\n")}\n`;
+}
