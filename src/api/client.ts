@@ -16,6 +16,7 @@
  *   `problem` body, `failure` for transport errors, and `attempts` listing
  *   every attempt (the message lists them too when there was more than one).
  */
+import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { Access, AssignableRole } from "../policy";
 import { HttpTransport, realSleep, type QueryParams, type RequestInfo } from "./http-transport";
@@ -25,6 +26,8 @@ import type {
   AuditEvent,
   CreateApiKeyInput,
   CreatedApiKey,
+  RotateApiKeySecretInput,
+  SuppliedSecretApiKey,
   Domain,
   DomainGrant,
   InviteMemberInput,
@@ -263,9 +266,27 @@ export class PostscaleClient {
     return this.request("GET", `/v1/api-keys/${segment(id)}`);
   }
 
-  /** Creates a key; the `secret` is in this response only. */
-  createApiKey(input: CreateApiKeyInput, options: { idempotencyKey?: string } = {}): Promise<CreatedApiKey> {
+  /**
+   * Creates a key; the `secret` is in this response only. With
+   * `input.secret` (bring your own, see the policy's keyMaterialProblem)
+   * Postscale stores only its hash and answers `secret: null`.
+   */
+  createApiKey(input: CreateApiKeyInput & { secret: string }, options?: { idempotencyKey?: string }): Promise<SuppliedSecretApiKey>;
+  createApiKey(input: CreateApiKeyInput, options?: { idempotencyKey?: string }): Promise<CreatedApiKey>;
+  createApiKey(input: CreateApiKeyInput & { secret?: string }, options: { idempotencyKey?: string } = {}): Promise<CreatedApiKey | SuppliedSecretApiKey> {
     return this.request("POST", "/v1/api-keys", { body: input, idempotencyKey: options.idempotencyKey });
+  }
+
+  /**
+   * Rotates a key's secret in place (same id): a generated secret, returned
+   * this once, or the caller's own (`input.secret`; answered as null). The
+   * replaced secret keeps working for `overlap_seconds`. Always sent with an
+   * Idempotency-Key (generated unless given), so a retry never rotates twice.
+   */
+  rotateApiKeySecret(id: string, input: RotateApiKeySecretInput & { secret: string }, options?: { idempotencyKey?: string }): Promise<SuppliedSecretApiKey>;
+  rotateApiKeySecret(id: string, input?: Omit<RotateApiKeySecretInput, "secret">, options?: { idempotencyKey?: string }): Promise<CreatedApiKey>;
+  rotateApiKeySecret(id: string, input: RotateApiKeySecretInput = {}, options: { idempotencyKey?: string } = {}): Promise<CreatedApiKey | SuppliedSecretApiKey> {
+    return this.request("PUT", `/v1/api-keys/${segment(id)}/secret`, { body: input, idempotencyKey: options.idempotencyKey ?? randomUUID() });
   }
 
   updateApiKey(id: string, input: UpdateApiKeyInput): Promise<ApiKey> {

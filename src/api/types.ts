@@ -51,11 +51,22 @@ export interface ApiKey {
   created_by: string | null;
   expires_at: string | null;
   last_used_at: string | null;
+  /** When the key's current secret was set: the creation time until the first rotation. */
+  rotated_at: string;
+  /** Until when the secret replaced by the last rotation still authenticates; null when it no longer does. */
+  previous_valid_until: string | null;
+  /** Who made the current secret: Postscale ("generated") or the client ("supplied", bring your own; Postscale has only its hash). */
+  origin: "generated" | "supplied";
 }
 
-/** Returned once, by POST /v1/api-keys. */
+/** Returned once, by POST /v1/api-keys and PUT /v1/api-keys/{id}/secret when the server generates the secret. */
 export interface CreatedApiKey extends ApiKey {
   secret: string;
+}
+
+/** A key whose secret the client brought: the response's `secret` is null (Postscale has only its hash). */
+export interface SuppliedSecretApiKey extends ApiKey {
+  secret: null;
 }
 
 export interface CreateApiKeyInput {
@@ -64,6 +75,14 @@ export interface CreateApiKeyInput {
   member_id?: string | null;
   domains?: string[] | null;
   expires_at?: string | null;
+}
+
+/** `PUT /v1/api-keys/{id}/secret`. */
+export interface RotateApiKeySecretInput {
+  /** Bring your own new secret; without it the server generates one. */
+  secret?: string;
+  /** How long the replaced secret keeps working, 0 to 86400 seconds. @default 0 */
+  overlap_seconds?: number;
 }
 
 export interface UpdateApiKeyInput {

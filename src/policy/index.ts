@@ -5,6 +5,7 @@
  */
 export * from "./roles";
 export * from "./names";
+export * from "./key-material";
 export * from "./decision";
 export * from "./principal";
 export * from "./actions";

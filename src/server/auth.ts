@@ -6,7 +6,7 @@ import { HttpProblem } from "./problem";
 import { findKeyCredential, touchKey } from "./data/keys";
 import { findSessionCredential } from "./data/sessions";
 import type { KeyRow, MemberRow } from "./records";
-import { API_KEY_PREFIX, SESSION_PREFIX, sha256 } from "./security";
+import { SESSION_PREFIX, sha256 } from "./security";
 
 /** A resolved credential plus when it stops being valid. */
 interface Resolved {
@@ -48,9 +48,9 @@ export class Authenticator {
   }
 
   private load(q: Queryable, token: string, hash: string): Promise<Resolved | null> {
-    if (token.startsWith(API_KEY_PREFIX)) return this.loadKey(q, hash);
     if (token.startsWith(SESSION_PREFIX)) return this.loadSession(q, hash);
-    return Promise.resolve(null);
+    // Generated key secrets start with ps_; a secret the client brought may start with anything but a session's prefix.
+    return this.loadKey(q, hash);
   }
 
   private async resolve(token: string, hash: string): Promise<Resolved | null> {
@@ -83,8 +83,13 @@ export class Authenticator {
       created_by: row.created_by,
       expires_at: row.expires_at,
       last_used_at: row.last_used_at,
+      secret_rotated_at: row.secret_rotated_at,
+      previous_secret_expires_at: row.previous_secret_expires_at,
+      secret_supplied: row.secret_supplied,
     };
-    const expiresAt = row.expires_at ? new Date(row.expires_at).getTime() : null;
+    // A secret replaced by a rotation works until its overlap ends, a cached resolution included.
+    const ends = [row.expires_at, row.secret_valid_until].filter((t): t is Date => t !== null).map((t) => new Date(t).getTime());
+    const expiresAt = ends.length > 0 ? Math.min(...ends) : null;
     const scope = { owner: key.owner, scope: key.scope, domains: key.domains };
     if (key.owner === "organization") {
       return { caller: { orgId: key.org_id, principal: organizationKeyPrincipal(scope), credential: { kind: "api_key", id: key.id, key }, member: null }, expiresAt };

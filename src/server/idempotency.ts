@@ -58,7 +58,7 @@ function unseal(key: Buffer, sealed: string): string {
 }
 
 /**
- * Reads `Idempotency-Key` on authenticated POSTs. The record itself is read
+ * Reads `Idempotency-Key` on authenticated POSTs and PUTs. The record itself is read
  * and written by the write's own transaction (see `Writer`), so the claim,
  * the work and the stored response commit together: a crash leaves either
  * nothing (the retry runs the request) or the finished record (the retry
@@ -68,7 +68,8 @@ function unseal(key: Buffer, sealed: string): string {
  */
 export function registerIdempotency(app: FastifyInstance): void {
   app.addHook("preHandler", async (request: FastifyRequest) => {
-    if (request.method !== "POST" || !request.caller) return;
+    // PUT too: a rotation that generates a secret is not repeat-safe without it.
+    if ((request.method !== "POST" && request.method !== "PUT") || !request.caller) return;
     const key = request.headers[HEADER];
     if (key === undefined) return;
     if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH || /[\u0000-\u001f\u007f]/.test(key)) {

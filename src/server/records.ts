@@ -63,6 +63,10 @@ export interface KeyRow {
   created_by: string | null;
   expires_at: Date | null;
   last_used_at: Date | null;
+  /** Absent on rows read without the rotation columns (none of ours today). */
+  secret_rotated_at?: Date;
+  previous_secret_expires_at?: Date | null;
+  secret_supplied?: boolean;
 }
 
 export function toApiKey(row: KeyRow): ApiKey {
@@ -78,6 +82,9 @@ export function toApiKey(row: KeyRow): ApiKey {
     created_by: row.created_by ?? null,
     expires_at: iso(row.expires_at),
     last_used_at: iso(row.last_used_at),
+    rotated_at: iso(row.secret_rotated_at ?? row.created_at)!,
+    previous_valid_until: iso(row.previous_secret_expires_at),
+    origin: row.secret_supplied ? "supplied" : "generated",
   };
 }
 

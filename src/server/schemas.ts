@@ -228,9 +228,19 @@ export const apiKeySchema = record({
   created_by: { type: ["string", "null"], description: "Member id of the person whose credential created the key (null only for keys made before this was recorded)." },
   expires_at: nullableDateTime,
   last_used_at: nullableDateTime,
+  rotated_at: { ...dateTime, description: "When the key's current secret was set: the creation time until the first rotation (PUT /v1/api-keys/{id}/secret)." },
+  previous_valid_until: { ...nullableDateTime, description: "Until when the secret replaced by the last rotation still authenticates; null when it no longer does." },
+  origin: { type: "string", enum: ["generated", "supplied"], description: 'Who made the current secret: Postscale ("generated") or the client ("supplied", bring your own; Postscale has only ever held its hash).' },
 });
 
-export const createdApiKeySchema = { ...apiKeySchema, properties: { ...(apiKeySchema.properties as Schema), secret: { type: "string", description: "The key itself: shown this once, stored only as a hash." } }, required: [...(apiKeySchema.required as string[]), "secret"] };
+export const createdApiKeySchema = {
+  ...apiKeySchema,
+  properties: {
+    ...(apiKeySchema.properties as Schema),
+    secret: { type: ["string", "null"], description: "The key itself: shown this once, stored only as a hash; null when the client brought it." },
+  },
+  required: [...(apiKeySchema.required as string[]), "secret"],
+};
 
 export const domainSchema = record({
   id: { type: "string" },

@@ -155,8 +155,10 @@ export class ServerSnapshot {
 
   /** Records a key as the server returned it after a write. */
   putKey(key: ApiKey): void {
-    const { id, name, prefix, owner, member_id, scope, domains, created_at, created_by, expires_at, last_used_at } = key;
-    this.keys.patch((keys) => keys.set(id, { id, name, prefix, owner, member_id, scope, domains, created_at, created_by: created_by ?? null, expires_at, last_used_at }));
+    const { id, name, prefix, owner, member_id, scope, domains, created_at, created_by, expires_at, last_used_at, rotated_at, previous_valid_until, origin } = key;
+    this.keys.patch((keys) =>
+      keys.set(id, { id, name, prefix, owner, member_id, scope, domains, created_at, created_by: created_by ?? null, expires_at, last_used_at, rotated_at, previous_valid_until, origin }),
+    );
   }
 
   /** Records a key deletion. */

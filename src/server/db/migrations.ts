@@ -203,6 +203,24 @@ CREATE TABLE rate_limit_windows (
 );
 `,
   },
+  {
+    version: 4,
+    name: "key rotation",
+    sql: `
+-- A rotation keeps the secret it replaces working for an overlap: its hash
+-- and until when. One previous secret at most; a second rotation drops it.
+ALTER TABLE api_keys ADD COLUMN previous_secret_hash text;
+ALTER TABLE api_keys ADD COLUMN previous_secret_expires_at timestamptz;
+-- When the current secret was set; the creation time until the first rotation.
+ALTER TABLE api_keys ADD COLUMN secret_rotated_at timestamptz;
+-- Whether the client brought the secret (only its hash was ever here).
+ALTER TABLE api_keys ADD COLUMN secret_supplied boolean NOT NULL DEFAULT false;
+UPDATE api_keys SET secret_rotated_at = created_at;
+ALTER TABLE api_keys ALTER COLUMN secret_rotated_at SET DEFAULT now();
+ALTER TABLE api_keys ALTER COLUMN secret_rotated_at SET NOT NULL;
+CREATE UNIQUE INDEX api_keys_previous_secret ON api_keys (previous_secret_hash) WHERE previous_secret_hash IS NOT NULL;
+`,
+  },
 ];
 
 /**

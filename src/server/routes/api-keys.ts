@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { type KeyHolder, decideKeyChange, decideKeyRead, keysVisibleTo, resolveKeyScope } from "../../policy";
+import { type KeyHolder, MAX_KEY_MATERIAL_LENGTH, decideKeyChange, decideKeyRead, keyMaterialProblem, keysVisibleTo, resolveKeyScope } from "../../policy";
 import { recordAudit } from "../audit";
 import { type Caller, callerOf } from "../context";
 import { type Queryable, onUniqueViolation } from "../db/adapter";
 import { domainNames } from "../data/domains";
-import { deleteKey, findKey, insertKey, listKeys, updateKey } from "../data/keys";
+import { deleteKey, findKey, insertKey, listKeys, rotateKeySecret, secretHashInUse, updateKey } from "../data/keys";
 import { findKeyHolder } from "../data/members";
 import { HttpProblem, fromViolation, invalid, notFound } from "../problem";
 import { decodeCursor, toPage } from "../pagination";
@@ -17,9 +17,21 @@ import type { WriteScope } from "../write";
 const domainsInput = { type: ["array", "null"], maxItems: 1000, items: domainNameSchema } as const;
 
 type ListRoute = { Querystring: { limit: number; cursor?: string; created_by?: string } };
-type CreateBody = { name: string; owner: "organization" | "member"; member_id?: string | null; domains?: string[] | null; expires_at?: string | null };
+type CreateBody = { name: string; owner: "organization" | "member"; member_id?: string | null; domains?: string[] | null; expires_at?: string | null; secret?: string };
 type KeyRoute = { Params: { id: string } };
 type ChangeBody = { name?: string; domains?: string[] | null };
+type RotateBody = { secret?: string; overlap_seconds?: number };
+
+/** The longest overlap a rotation may ask for: a day. */
+export const MAX_OVERLAP_SECONDS = 86_400;
+
+// The rule itself is the policy's (keyMaterialProblem); the schema only bounds the size.
+const secretInput = {
+  type: "string",
+  maxLength: MAX_KEY_MATERIAL_LENGTH * 4,
+  description:
+    "Bring your own secret: 32 to 256 characters of letters, digits and !#$%&()*+,-./:;<=>?@[]^_{|}~, at least 10 different characters and an estimated 110 bits of entropy, not repetitive; not a secret any key has. Only its hash is stored, and the response's `secret` is null.",
+} as const;
 
 const listOptions = {
   config: { orgAction: "api_key.list" },
@@ -41,6 +53,7 @@ const createOptions = {
         member_id: { type: ["string", "null"], minLength: 1, maxLength: 64 },
         domains: domainsInput,
         expires_at: { type: ["string", "null"], format: "date-time" },
+        secret: secretInput,
       },
       ["name", "owner"],
     ),
@@ -60,6 +73,17 @@ const changeOptions = {
   },
 } as const;
 
+const rotateOptions = {
+  config: { orgAction: "api_key.manage" },
+  schema: {
+    summary:
+      "Rotate a key's secret in place (same id, scope and name): a new generated secret in this response only, or the client's own (`secret`, stored as a hash, answered as null). The replaced secret keeps working for `overlap_seconds` (0 to 86400, default 0), then answers 401. Who may rotate a key is who may rename it. Send an Idempotency-Key to make a repeat safe.",
+    params: keyParams,
+    body: object({ secret: secretInput, overlap_seconds: { type: "integer", minimum: 0, maximum: MAX_OVERLAP_SECONDS, default: 0 } }, []),
+    response: responses({ 200: createdApiKeySchema }),
+  },
+} as const;
+
 const deleteOptions = { config: { orgAction: "api_key.manage" }, schema: { summary: "Revoke (delete) a key", params: keyParams, response: responses({ 204: noContent }) } } as const;
 
 /** API keys: list, create, read, rename or rescope, revoke. */
@@ -70,10 +94,15 @@ export const apiKeyRoutes: FastifyPluginAsync<RoutePluginOptions> = async (app, 
   app.post<{ Body: CreateBody }>("/v1/api-keys", createOptions, async (request, reply) => {
     const b = request.body;
     if (b.expires_at && Date.parse(b.expires_at) <= Date.now()) throw invalid([{ path: "/expires_at", message: "must be in the future" }]);
+    checkSuppliedSecret(b.secret);
     return writer.run(request, reply, 201, (scope) => create(scope, b));
   });
   app.get<KeyRoute>("/v1/api-keys/:id", readOptions, async (request) => toApiKey(await requireVisibleKey(db, callerOf(request), request.params.id)));
   app.patch<KeyRoute & { Body: ChangeBody }>("/v1/api-keys/:id", changeOptions, (request, reply) => writer.run(request, reply, 200, (scope) => change(scope, request.params.id, request.body)));
+  app.put<KeyRoute & { Body: RotateBody }>("/v1/api-keys/:id/secret", rotateOptions, (request, reply) => {
+    checkSuppliedSecret(request.body.secret);
+    return writer.run(request, reply, 200, (scope) => rotate(scope, request.params.id, request.body));
+  });
   app.delete<KeyRoute>("/v1/api-keys/:id", deleteOptions, (request, reply) => writer.runNoContent(request, reply, (scope) => revoke(scope, request.params.id)));
 };
 
@@ -104,6 +133,33 @@ async function withUniqueName<T>(name: string | undefined, write: () => Promise<
   return name === undefined ? write() : write().catch(onUniqueViolation(() => nameTaken(name)));
 }
 
+/** Bring-your-own material that breaks the policy's rule: 422 naming `secret` (the material itself is never echoed). */
+function checkSuppliedSecret(secret: string | undefined): void {
+  if (secret === undefined) return;
+  const problem = keyMaterialProblem(secret);
+  if (problem) throw invalid([{ path: "/secret", message: problem }]);
+}
+
+/** A key's next secret: generated (returned once), or the client's own (only its hash kept; must be one no key has). */
+async function nextSecret(tx: Queryable, supplied: string | undefined): Promise<{ secret: string | null; prefix: string; secretHash: string; supplied: boolean }> {
+  if (supplied === undefined) {
+    const secret = newSecret(API_KEY_PREFIX);
+    return { secret, prefix: secret.slice(0, KEY_PREFIX_LENGTH), secretHash: sha256(secret), supplied: false };
+  }
+  const secretHash = sha256(supplied);
+  if (await secretHashInUse(tx, secretHash)) throw invalid([{ path: "/secret", message: "must be new material: it is the current or previous secret of a key (perhaps this one); generate fresh random material" }]);
+  return { secret: null, prefix: suppliedPrefix(secretHash), secretHash, supplied: true };
+}
+
+/**
+ * The prefix of a key whose secret the client brought: a fingerprint of
+ * its hash (`sha256:` and 8 hex digits), never characters of the secret,
+ * so it shows which material a key holds without narrowing a guess.
+ */
+function suppliedPrefix(secretHash: string): string {
+  return `sha256:${secretHash.slice(0, 8)}`;
+}
+
 async function list(db: Queryable, request: FastifyRequest<ListRoute>) {
   const caller = callerOf(request);
   const visible = keysVisibleTo(caller.principal);
@@ -113,18 +169,19 @@ async function list(db: Queryable, request: FastifyRequest<ListRoute>) {
 }
 
 async function create({ tx, caller }: WriteScope, b: CreateBody) {
-  const secret = newSecret(API_KEY_PREFIX);
   // A member key without member_id belongs to the caller.
   const holder = b.owner === "member" ? await findKeyHolder(tx, caller.orgId, b.member_id ?? caller.principal.memberId) : null;
   const scope = resolveKeyScope(caller.principal, { owner: b.owner, memberId: b.member_id ?? null, domains: b.domains ?? null }, holder, await domainNames(tx, caller.orgId));
   if (!scope.allowed) throw fromViolation(scope);
+  const secret = await nextSecret(tx, b.secret);
   const row = await withUniqueName(b.name, () =>
     insertKey(tx, {
       id: newId("key"),
       orgId: caller.orgId,
       name: b.name,
-      prefix: secret.slice(0, KEY_PREFIX_LENGTH),
-      secretHash: sha256(secret),
+      prefix: secret.prefix,
+      secretHash: secret.secretHash,
+      secretSupplied: secret.supplied,
       owner: b.owner,
       memberId: b.owner === "member" ? holder!.id : null,
       scope: scope.scope,
@@ -135,7 +192,17 @@ async function create({ tx, caller }: WriteScope, b: CreateBody) {
   );
   const key = toApiKey(row);
   await recordAudit(tx, caller, "api_key.create", `api_key:${row.id}`, null, key);
-  return { ...key, secret };
+  return { ...key, secret: secret.secret };
+}
+
+/** A new secret for a key, decided like renaming it (decideKeyChange); the old one works for the overlap. */
+async function rotate({ tx, caller }: WriteScope, id: string, body: RotateBody) {
+  const { key: before } = await requireChangeableKey(tx, caller, id);
+  const secret = await nextSecret(tx, body.secret);
+  const row = await rotateKeySecret(tx, before.id, secret, body.overlap_seconds ?? 0);
+  const after = toApiKey(row);
+  await recordAudit(tx, caller, "api_key.rotate", `api_key:${row.id}`, toApiKey(before), after);
+  return { ...after, secret: secret.secret };
 }
 
 async function change({ tx, caller }: WriteScope, id: string, body: ChangeBody) {
