@@ -6,7 +6,7 @@ import { defineSchema, present, type ConfigOf } from "../framework/schema";
 import { UNKNOWN, type Diagnostic, type ObjectValue, type Value } from "../protocol/types";
 import { callerPrincipal, type ProviderContext } from "./context";
 import { apiErrorDiagnostics, attributeError, isNotFound, pointerToPath, problemRule, violationDiagnostic } from "./diagnostics";
-import { isKnown, sameInstant, sameSet, timestampProblem } from "./values";
+import { configTimestamp, isKnown, sameInstant, sameSet, timestampProblem } from "./values";
 
 const OWNERS: readonly KeyOwner[] = ["organization", "member"];
 
@@ -199,7 +199,8 @@ export const apiKeyResource = defineResource<ProviderContext, typeof schema.attr
       if (key === undefined) {
         return { imported: [], diagnostics: [{ severity: "error", summary: "API Key Not Found", detail: `No API key with id "${id}" is visible to the provider's credential. Import by the key's id (see GET /v1/api-keys).` }] };
       }
-      return { imported: [{ state: keyState(key, null, key.expires_at) }] };
+      // Imported state has no configuration to keep the spelling of; the usual one makes the first plan after an import empty.
+      return { imported: [{ state: keyState(key, null, key.expires_at === null ? null : configTimestamp(key.expires_at)) }] };
     } catch (err) {
       return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing API key "${id}"`, schema.names) };
     }

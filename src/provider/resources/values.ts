@@ -12,6 +12,16 @@ export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
+/**
+ * An RFC 3339 timestamp as configurations write it: UTC, without
+ * milliseconds when there are none ("2027-01-31T00:00:00Z", what the
+ * constructs write), where the server answers "2027-01-31T00:00:00.000Z".
+ */
+export function configTimestamp(value: string): string {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString().replace(".000Z", "Z");
+}
+
 /** Two RFC 3339 timestamps denote the same instant (the server may reformat what it was given). */
 export function sameInstant(a: string | null, b: string | null): boolean {
   if (a === null || b === null) return a === b;
