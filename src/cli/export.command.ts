@@ -107,9 +107,9 @@ export function register(program: Command): void {
         } catch (err) {
           throw new ValidationError([{ path: join(root, "package.json"), message: `is not valid JSON (${(err as Error).message}); fix or remove it and export again` }]);
         }
-        // The project files of `postscale init`; main.ts is the export's.
+        // The project files of `postscale init`; main.ts is the export's, and the app imports this package.
         const own = new Set(rendered.map((f) => f.path));
-        files = [...project.filter((f) => !own.has(f.path)), ...rendered];
+        files = [...project.filter((f) => !own.has(f.path)).map((f) => (f.path === "package.json" ? withThisPackage(f) : f)), ...rendered];
       }
       writeProjectFiles(root, options.out, files, { force: options.force, refusal: "export never overwrites files (use --force, or --out an empty folder)" });
       const { summaryLines } = await import("../export/readme");
@@ -122,3 +122,15 @@ export function register(program: Command): void {
     });
 }
 
+/** package.json with this package as a dev dependency when it is not a dependency yet (init expects it installed first; an export is often a fresh folder). */
+function withThisPackage(file: { path: string; content: string }): { path: string; content: string } {
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  const { join } = require("node:path") as typeof import("node:path");
+  const { repositoryRoot } = require("../provider/engine") as typeof import("../provider/engine");
+  const self = JSON.parse(readFileSync(join(repositoryRoot(__dirname), "package.json"), "utf8")) as { name: string; version: string };
+  const pkg = JSON.parse(file.content) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  if (self.name in { ...pkg.dependencies, ...pkg.devDependencies }) return file;
+  const devDependencies = { ...pkg.devDependencies, [self.name]: `^${self.version}` };
+  pkg.devDependencies = Object.fromEntries(Object.entries(devDependencies).sort(([a], [b]) => a.localeCompare(b)));
+  return { ...file, content: `${JSON.stringify(pkg, null, 2)}\n` };
+}

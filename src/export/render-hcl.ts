@@ -7,6 +7,7 @@
  */
 import { accessLogicalId, keyLogicalId, memberLogicalId } from "../constructs/ids";
 import { KEY_OWNER, ROLE } from "../policy";
+import { configTimestamp } from "../provider/resources/values";
 import { day, type ExportPlan, type ExportedPerson, type SnapshotKey } from "./model";
 import { keyAddress, renderReadme } from "./readme";
 
@@ -49,7 +50,7 @@ function keyBlock(key: SnapshotKey, holder?: ExportedPerson): string[] {
   if (holder !== undefined) attributes.push(["member_id", `${memberAddress(holder.member.email)}.id`]);
   // Organization-wide keys leave domains unset: Postscale decides, and an empty set is what it stores.
   if (key.scope === "domains") attributes.push(["domains", list(key.domains.map(hclString))]);
-  if (key.expiresAt !== null) attributes.push(["expires_at", hclString(key.expiresAt)]);
+  if (key.expiresAt !== null) attributes.push(["expires_at", hclString(configTimestamp(key.expiresAt))]);
   const grants = holder === undefined ? [] : Object.keys(holder.member.grants).sort();
   // As the constructs do: a later re-creation of the key waits for its holder's grants.
   if (grants.length > 0) attributes.push(["depends_on", list(grants.map((d) => accessAddress(holder!.member.email, d)))]);

@@ -114,6 +114,11 @@ describe("renderHcl", () => {
     expect(readme).toContain("- late@acme.test (member), invited 2025-03-01");
   });
 
+  test("writes expiries the way the provider imports them (no zero milliseconds), so the first plan is empty", () => {
+    const snapshot = { ...SNAPSHOT, keys: SNAPSHOT.keys.map((k) => (k.name === "ci" ? { ...k, expiresAt: "2027-01-31T00:00:00.000Z" } : k)) };
+    expect(file(renderHcl(planExport(snapshot)), "team.tf")).toContain('  expires_at = "2027-01-31T00:00:00Z"\n');
+  });
+
   test("quotes strings so that nothing is interpolated", () => {
     expect(hclString('a"b${c}%{d}')).toBe('"a\\"b$${c}%%{d}"');
   });
