@@ -121,6 +121,8 @@ export class PostscaleError extends Error {
   readonly rule?: string;
   /** The exit code of the CLI when this error ends it. */
   readonly exitCode: number;
+  /** For errors of a construct: its path in the construct tree (`access/team`). */
+  constructPath?: string;
 
   constructor(code: ErrorCode, message: string, options: PostscaleErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

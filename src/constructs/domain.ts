@@ -2,6 +2,7 @@ import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { ValidationError } from "../errors";
 import { ACCESS, Access, domainProblem } from "../policy";
+import { inConstruct } from "./construct-errors";
 import { DataPostscaleDomain } from "./generated/data-postscale-domain";
 import { claimLogicalId, domainLogicalId } from "./ids";
 import type { DomainAccess } from "./domain-access";
@@ -50,17 +51,17 @@ export class Domain extends Construct {
 
   /** Grants `member` read access to this domain. */
   grantRead(member: TeamMember): DomainAccess {
-    return member.grant(this, ACCESS.read);
+    return this.grant(member, ACCESS.read);
   }
 
   /** Grants `member` read/write access to this domain (what their API keys may reach). */
   grantReadWrite(member: TeamMember): DomainAccess {
-    return member.grant(this, ACCESS.read_write);
+    return this.grant(member, ACCESS.read_write);
   }
 
   /** Grants `member` the given access level to this domain. */
   grant(member: TeamMember, access: Access): DomainAccess {
-    return member.grant(this, access);
+    return inConstruct(member, () => member.grant(this, access));
   }
 }
 

@@ -4,6 +4,7 @@ import { Construct } from "constructs";
 import { PostscaleError, ValidationError } from "../errors";
 import { Access, AssignableRole, ROLE, emailProblem, normalizeEmail } from "../policy";
 import { ApiKey, ApiKeyOptions } from "./api-key";
+import { inConstruct } from "./construct-errors";
 import { DomainRef, domainName } from "./domain";
 import { parseRoster } from "./roster";
 import { TeamMember } from "./team-member";
@@ -114,12 +115,12 @@ export class Team extends Construct {
 
   /** Invites `email` as an admin: manages the team and reaches every domain. */
   addAdmin(email: string): TeamMember {
-    return this.add(email, ROLE.admin);
+    return inConstruct(this, () => this.add(email, ROLE.admin));
   }
 
   /** Invites `email` as a member, optionally with domain access. */
   addMember(email: string, options: AddMemberOptions = {}): TeamMember {
-    return this.add(email, ROLE.member, options.domains);
+    return inConstruct(this, () => this.add(email, ROLE.member, options.domains));
   }
 
   /** An organization-owned key (survives any person leaving). Without `domains` it is organization-wide. */
