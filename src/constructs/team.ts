@@ -56,6 +56,13 @@ export interface TeamProps {
    * @default - none
    */
   readonly exempt?: readonly string[];
+  /**
+   * The organization's owner. Recorded so the code says who it is, never
+   * managed: declaring this email with `addMember`/`addAdmin` (or in a
+   * roster) fails synth, as it would fail the plan.
+   * @default - not recorded; the plan still refuses the owner
+   */
+  readonly owner?: string;
 }
 
 /**
@@ -91,12 +98,19 @@ export class Team extends Construct {
   readonly provider?: TerraformProvider;
   /** With `exclusive`: the `postscale_undeclared_access` that makes this team the whole truth. */
   readonly undeclaredAccess?: UndeclaredAccess;
+  /** The owner's email, when recorded with the `owner` prop. */
+  readonly owner?: string;
   private readonly byEmail = new Map<string, TeamMember>();
   private readonly serviceKeys = new Map<string, ApiKey>();
 
   constructor(scope: Construct, id: string, props: TeamProps = {}) {
     super(scope, id);
     this.provider = props.provider;
+    if (props.owner !== undefined) {
+      const problem = emailProblem(props.owner.trim());
+      if (problem !== undefined) throw new ValidationError([{ path: "owner", message: problem }], `Team ${this.node.path}: owner ${problem}. Fix the address.`);
+      this.owner = normalizeEmail(props.owner);
+    }
     const exclusive = props.exclusive ?? false;
     if (exclusive !== true && exclusive !== false && exclusive !== "report") {
       throw new ValidationError(
@@ -159,6 +173,12 @@ export class Team extends Construct {
       throw new ValidationError([{ path: "email", message: problem }], `Team ${this.node.id}: email ${problem}. Fix the address.`);
     }
     const normalized = normalizeEmail(email);
+    if (normalized === this.owner) {
+      throw new ValidationError(
+        [{ path: "email", message: "is the organization's owner" }],
+        `${normalized} is the organization's owner (team ${this.node.id}, owner). The owner is never declared as ${role === ROLE.admin ? "an admin" : "a member"}: remove this declaration. Ownership moves only by a transfer of ownership.`,
+      );
+    }
     const existing = this.byEmail.get(normalized);
     if (existing !== undefined) {
       throw new PostscaleError(

@@ -50,3 +50,25 @@ describe("a refused declaration as Node prints it", () => {
     });
   });
 });
+
+describe("the owner, when the team records who it is", () => {
+  it("fails synth when declared as a member or an admin, in any spelling, and names the fix", () => {
+    Testing.synthScope((scope) => {
+      const team = new Team(scope, "team", { owner: "Owner@example.com" });
+      expect(team.owner).toBe("owner@example.com");
+      for (const declare of [() => team.addAdmin("owner@example.com"), () => team.addMember(" OWNER@example.com")]) {
+        const err = refused(declare);
+        expect(err.code).toBe("POSTSCALE_E_VALIDATION");
+        expect(err.message).toMatch(/^owner@example\.com is the organization's owner .*remove this declaration/);
+      }
+      expect(team.members).toEqual([]);
+      expect(() => team.addMember("dev@example.com")).not.toThrow();
+    });
+  });
+
+  it("refuses an owner that is not an email", () => {
+    Testing.synthScope((scope) => {
+      expect(refused(() => new Team(scope, "team", { owner: "owner" })).errors).toEqual([{ path: "owner", message: expect.any(String) }]);
+    });
+  });
+});
