@@ -36,6 +36,9 @@ const definition: ProviderDefinition<ProviderContext> = {
   get dataSources() {
     return provider().dataSources;
   },
+  get ephemeralResources() {
+    return provider().ephemeralResources;
+  },
   validateConfig: (request) => provider().validateConfig?.(request) ?? [],
   configure: (config, meta) => provider().configure(config, meta),
   stop: () => provider().stop?.(),
