@@ -9,6 +9,7 @@ export { TeamMember, type TeamMemberProps } from "./team-member";
 export { Domain, type DomainRef } from "./domain";
 export { DomainAccess, type DomainAccessProps } from "./domain-access";
 export { ApiKey, type ApiKeyOptions, type ApiKeyProps } from "./api-key";
+export { EphemeralApiKey, ephemeralUseProblems, type EphemeralApiKeyOptions, type EphemeralApiKeyProps } from "./ephemeral-key";
 export { MaxAdmins, NoOrganizationWideKeys, KeysMustExpire, type KeysMustExpireOptions } from "./aspects";
 export { parseRoster, type RosterEntry } from "./roster";
 export { importExisting, type ExistingAccess } from "./import-existing";

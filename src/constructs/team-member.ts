@@ -5,6 +5,7 @@ import { TeamMember as L1TeamMember } from "./generated/team-member";
 import { ApiKey, ApiKeyOptions, policyError } from "./api-key";
 import { DomainRef, Domain } from "./domain";
 import { DomainAccess } from "./domain-access";
+import { EphemeralApiKey, EphemeralApiKeyOptions } from "./ephemeral-key";
 import { claimLogicalId, memberLogicalId } from "./ids";
 import type { Team } from "./team";
 
@@ -100,5 +101,15 @@ export class TeamMember extends Construct {
     const key = new ApiKey(this, `key-${name}`, { ...options, name, team: this.team, holder: this });
     this.keysByName.set(name, key);
     return key;
+  }
+
+  /**
+   * A key of this member for one run, never in plan or state (the ephemeral
+   * `postscale_api_key`; needs OpenTofu >= 1.11 or Terraform >= 1.10), e.g.
+   * for a second provider configuration: `new PostscaleProvider(stack, "deploy",
+   * { alias: "deploy", apiKey: member.ephemeralKey("deploy").secret })`.
+   */
+  ephemeralKey(name: string, options: EphemeralApiKeyOptions = {}): EphemeralApiKey {
+    return EphemeralApiKey.declare(this, `ephemeral-key-${name}`, { ...options, name, team: this.team, holder: this });
   }
 }

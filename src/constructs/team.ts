@@ -6,6 +6,7 @@ import { Access, AssignableRole, ROLE, emailProblem, normalizeEmail } from "../p
 import { ApiKey, ApiKeyOptions } from "./api-key";
 import { inConstruct } from "./construct-errors";
 import { DomainRef, domainName } from "./domain";
+import { EphemeralApiKey, EphemeralApiKeyOptions } from "./ephemeral-key";
 import { parseRoster } from "./roster";
 import { TeamMember } from "./team-member";
 import { UndeclaredAccess } from "./undeclared-access";
@@ -145,6 +146,11 @@ export class Team extends Construct {
     const key = new ApiKey(this, `service-key-${name}`, { ...options, name, team: this });
     this.serviceKeys.set(name, key);
     return key;
+  }
+
+  /** An organization-owned key for one run, never in plan or state (see `TeamMember.ephemeralKey`). */
+  ephemeralServiceKey(name: string, options: EphemeralApiKeyOptions = {}): EphemeralApiKey {
+    return EphemeralApiKey.declare(this, `ephemeral-service-key-${name}`, { ...options, name, team: this });
   }
 
   /** The member with `email`, if declared. */
