@@ -12,3 +12,5 @@ export * from "./actions";
 export * from "./team";
 export * from "./keys";
 export * from "./undeclared";
+export * from "./invariants";
+export * from "./invariants-file";
