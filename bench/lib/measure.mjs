@@ -50,3 +50,9 @@ export function fmtRatio(r) {
 export function verdict(value, limit) {
   return value <= limit ? "met" : "**missed**";
 }
+
+/** The number after `--<name>` on the command line, or `fallback`. */
+export function numberOption(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
