@@ -41,11 +41,23 @@ describe("examples synth offline with cdktf synth", () => {
     expect(own.resource).toEqual(tf.resource);
   });
 
-  it("app-key-to-aws-secrets stores the service key's secret in Secrets Manager", () => {
+  it("app-key-to-aws-secrets hands ephemeral key material to Postscale and Secrets Manager through write-only attributes only", () => {
     const tf = cdktfSynth(join(root, "examples/app-key-to-aws-secrets"), "app-key-to-aws-secrets");
-    expect(tf.resource.postscale_api_key["key_organization__checkout-service"]).toMatchObject({ owner: "organization", domains: ["app.example.com"] });
-    expect(tf.resource.aws_secretsmanager_secret_version.postscale_key_value.secret_string).toBe("${postscale_api_key.key_organization__checkout-service.secret}");
-    expect(tf.terraform.required_providers.aws.source).toBe("aws");
+    const material = "${ephemeral.random_password.checkout_key.result}";
+    expect(tf.ephemeral.random_password.checkout_key).toEqual({ length: 48, special: false });
+    expect(tf.resource.postscale_api_key["key_organization__checkout-service"]).toMatchObject({ owner: "organization", domains: ["app.example.com"], secret_wo: material, secret_wo_version: 1 });
+    const version = tf.resource.aws_secretsmanager_secret_version.postscale_key_value;
+    expect(version).toMatchObject({ secret_string_wo: material, secret_string_wo_version: 1 });
+    expect(version.secret_string).toBeUndefined();
+    expect(JSON.stringify(tf)).not.toContain("postscale_api_key.key_organization__checkout-service.secret}");
+    expect(tf.terraform.required_providers).toMatchObject({ aws: { source: "aws" }, random: { source: "hashicorp/random" } });
+  });
+
+  it("ephemeral-deploy-key writes an ephemeral key block and configures an aliased provider with it", () => {
+    const tf = cdktfSynth(join(root, "examples/ephemeral-deploy-key"), "ephemeral-deploy-key");
+    expect(tf.ephemeral.postscale_api_key.ephemeral_key_organization__deploy).toEqual({ owner: "organization", domains: ["app.example.com"], ttl: "15m", name_prefix: "deploy-" });
+    expect(tf.provider.postscale).toContainEqual({ alias: "deploy", api_key: "${ephemeral.postscale_api_key.ephemeral_key_organization__deploy.secret}" });
+    expect(tf.data.postscale_domain.app_for_deploy.provider).toBe("postscale.deploy");
   });
 
   it("roster-offboarding: deleting a roster line removes that person only", () => {
