@@ -11,6 +11,18 @@ export { DomainAccess, type DomainAccessProps } from "./domain-access";
 export { ApiKey, type ApiKeyOptions, type ApiKeyProps } from "./api-key";
 export { EphemeralApiKey, ephemeralUseProblems, type EphemeralApiKeyOptions, type EphemeralApiKeyProps } from "./ephemeral-key";
 export { MaxAdmins, NoOrganizationWideKeys, KeysMustExpire, type KeysMustExpireOptions } from "./aspects";
+export {
+  AccessRules,
+  declaredAccess,
+  type AccessRulesProps,
+  type RuleOptions,
+  type NeverOptions,
+  type KeysExpireOptions,
+  type EveryDomainHasWriterOptions,
+  type NoOrganizationWideKeysOptions,
+  type CountedPeople,
+  type DeclaredAccess,
+} from "./access-rules";
 export { parseRoster, type RosterEntry } from "./roster";
 export { importExisting, type ExistingAccess } from "./import-existing";
 export { memberLogicalId, accessLogicalId, keyLogicalId, domainLogicalId } from "./ids";

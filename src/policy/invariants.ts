@@ -177,7 +177,7 @@ export function describeRule(rule: InvariantRule): string {
       const who = rule.people ? `nobody matching ${rule.people.join(" or ")}` : "nobody";
       const what = rule.access === ACCESS.read_write ? "has read_write" : "has any access";
       const where = rule.domains ? ` on ${rule.domains.join(", ")}` : "";
-      const except = rule.except && rule.except.length > 0 ? ` (except ${rule.except.join(", ")})` : "";
+      const except = rule.except && rule.except.length > 0 ? `, except ${rule.except.join(", ")}` : "";
       return `${who} ${what}${where}${except}`;
     }
     case "at_most":
