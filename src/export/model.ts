@@ -79,6 +79,12 @@ export interface ExportPlan {
   readonly unmanagedKeys: readonly UnmanagedKey[];
 }
 
+/** One file an export writes, relative to the output folder. */
+export interface ExportFile {
+  readonly path: string;
+  readonly content: string;
+}
+
 /** How many import blocks the export writes: what the first plan shows as "N to import". */
 export function importCount(plan: ExportPlan): number {
   return plan.people.reduce((n, p) => n + 1 + Object.keys(p.member.grants).length + p.keys.length, 0) + plan.serviceKeys.length;

@@ -7,9 +7,8 @@
  */
 import { KEY_OWNER, ROLE } from "../policy";
 import { STACK } from "../cli/scaffold";
-import { day, writableDomains, type ExportPlan, type ExportedPerson, type SnapshotKey } from "./model";
+import { day, writableDomains, type ExportFile, type ExportPlan, type ExportedPerson, type SnapshotKey } from "./model";
 import { renderReadme } from "./readme";
-import type { ExportFile } from "./render-hcl";
 
 /** Options of {@link renderCdktf}. */
 export interface CdktfExportOptions {

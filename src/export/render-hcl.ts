@@ -8,14 +8,8 @@
 import { accessLogicalId, keyLogicalId, memberLogicalId } from "../constructs/ids";
 import { KEY_OWNER, ROLE } from "../policy";
 import { configTimestamp } from "../provider/resources/values";
-import { day, type ExportPlan, type ExportedPerson, type SnapshotKey } from "./model";
+import { day, type ExportFile, type ExportPlan, type ExportedPerson, type SnapshotKey } from "./model";
 import { keyAddress, renderReadme } from "./readme";
-
-/** One file an export writes, relative to the output folder. */
-export interface ExportFile {
-  readonly path: string;
-  readonly content: string;
-}
 
 /** A quoted HCL string: JSON escapes, plus `$${` and `%%{` so nothing is interpolated. */
 export function hclString(value: string): string {

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import * as ts from "typescript";
 import * as cdktf from "cdktf";
 import * as postscale from "../../src";
-import { planExport, type ExportPlan } from "../../src/export/model";
+import { planExport, type ExportFile, type ExportPlan } from "../../src/export/model";
 import { renderCdktf } from "../../src/export/render-cdktf";
-import { hclString, renderHcl, type ExportFile } from "../../src/export/render-hcl";
+import { hclString, renderHcl } from "../../src/export/render-hcl";
 import { SNAPSHOT } from "./fixtures";
 
 const plan = planExport(SNAPSHOT);
