@@ -158,8 +158,10 @@ export function renderCdktf(plan: ExportPlan, options: CdktfExportOptions = {}):
     out.push("", "// Looked up by name: a plan fails early when one is missing.");
     for (const [domain, v] of domainVars) out.push(`const ${v} = Domain.fromName(stack, ${str(domain)}, ${str(domain)});`);
   }
-  out.push("", roster === undefined ? 'const team = new Team(stack, "team");' : `const team = Team.fromFile(stack, "team", ${str(roster)});`);
-  if (plan.owner !== undefined) out.push("", `// Owner: ${plan.owner.email}. Recorded, never managed: ownership moves only by transfer.`);
+  const props = plan.owner === undefined ? "" : `, { owner: ${str(plan.owner.email)} }`;
+  if (plan.owner !== undefined) out.push("", `// The owner, ${plan.owner.email}, is recorded, never managed: ownership moves only by transfer.`);
+  else out.push("");
+  out.push(roster === undefined ? `const team = new Team(stack, "team"${props});` : `const team = Team.fromFile(stack, "team", ${str(roster)}${props});`);
   for (const u of plan.unmanagedKeys) out.push(`// Not managed: ${u.holder === undefined ? "" : `${u.holder}'s `}key ${str(u.key.name)} (${u.key.prefix}…): ${u.reason}.`);
 
   const personLines = (person: ExportedPerson): string[] => {

@@ -145,6 +145,7 @@ describe("renderCdktf", () => {
     expect(main).toContain('const acmeCom = Domain.fromName(stack, "acme.com", "acme.com");');
     expect(main).toContain('// team.addMember("late@acme.test", { domains: { "acme.com": "read" } }); // invitation expired (sent 2025-03-01)');
     expect(main).toContain("importExisting(team, EXISTING);");
+    expect(main).toContain('// The owner, owner@acme.test, is recorded, never managed: ownership moves only by transfer.\nconst team = new Team(stack, "team", { owner: "owner@acme.test" });');
   });
 
   test("synthesizes to the same resources and import blocks as the HCL export", () => {
@@ -163,7 +164,7 @@ describe("renderCdktf", () => {
     expect(roster).not.toContain("owner@acme.test\n  role");
     expect(postscale.parseRoster(roster, "roster.yaml").map((e) => e.email)).toEqual(["lead@acme.test", "ops@acme.test", "dev@acme.test", "new@acme.test"]);
     const main = file(withRoster, "main.ts");
-    expect(main).toContain('const team = Team.fromFile(stack, "team", "roster.yaml");');
+    expect(main).toContain('const team = Team.fromFile(stack, "team", "roster.yaml", { owner: "owner@acme.test" });');
     expect(main).toContain('team.member("dev@acme.test")?.apiKey("ci", { domains: [acmeCom], expiresAt: "2027-01-31T00:00:00Z" });');
     expect(stackDeclared(synthExport(withRoster))).toEqual(stackDeclared(synthExport(files)));
   });
