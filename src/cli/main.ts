@@ -16,6 +16,7 @@ export function buildProgram(): Command {
   require("./review.command").register(program);
   require("./init.command").register(program);
   require("./export.command").register(program);
+  require("./check.command").register(program);
   return program;
 }
 

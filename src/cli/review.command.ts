@@ -37,20 +37,25 @@ export function register(program: Command): void {
     .argument("<plan>", "a saved plan (tofu/terraform plan -out, cdktf's cdktf.out/stacks/<stack>/plan), its `show -json` output, or - to read JSON from standard input")
     .option("--engine <binary>", "engine that reads a saved plan (default: $TERRAFORM_BINARY_NAME, else tofu, else terraform on PATH)")
     .option("--json", "print the review as JSON for tools instead of markdown")
-    .option("--fail-on <condition>", "exit 2 when the plan has: broadening (any change that can widen access) or any (any access change)")
+    .option("--rules <file>", "check the access after the plan against these access rules (access-rules.json, which AccessRules writes at synth)")
+    .option("--fail-on <condition>", "exit 2 when the plan has: broadening (any change that can widen access), any (any access change) or invariants (the access after it breaks a --rules rule)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 reviewed (gate not tripped), 2 the --fail-on condition holds, 1 the input is not a plan.\n\nExample:\n  tofu plan -out=plan.tfplan\n  postscale review plan.tfplan --fail-on broadening",
+      "\nExit codes: 0 reviewed (gate not tripped), 2 the --fail-on condition holds, 1 the input is not a plan or the rules file is invalid.\n\nExample:\n  tofu plan -out=plan.tfplan\n  postscale review plan.tfplan --fail-on broadening\n  postscale review cdktf.out/stacks/access/plan --rules cdktf.out/stacks/access/access-rules.json --fail-on invariants",
     )
-    .action(async (source: string, options: { json?: boolean; failOn?: string; engine?: string }) => {
+    .action(async (source: string, options: { json?: boolean; failOn?: string; engine?: string; rules?: string }) => {
       const { ValidationError } = await import("../errors");
       const review = await import("../review");
       if (options.failOn !== undefined && !(review.FAIL_ON_VALUES as readonly string[]).includes(options.failOn)) {
         throw new ValidationError([{ path: "--fail-on", message: `must be one of ${review.FAIL_ON_VALUES.join(", ")}; got "${options.failOn}"` }]);
       }
+      if (options.failOn === "invariants" && options.rules === undefined) {
+        throw new ValidationError([{ path: "--fail-on", message: "invariants needs --rules <file>: the access rules to check" }]);
+      }
+      const rules = options.rules === undefined ? undefined : await (await import("./rules-file")).readRulesFile(options.rules);
       const plan = review.parsePlanJson(await readInput(source, options.engine), source === "-" ? "stdin" : source);
-      const result = review.reviewPlan(plan);
+      const result = review.reviewPlan(plan, { rules });
       process.stdout.write(options.json ? review.renderJson(result) : review.renderMarkdown(result));
-      if (review.gateFails(result, options.failOn as "broadening" | "any" | undefined)) process.exitCode = review.GATE_EXIT_CODE;
+      if (review.gateFails(result, options.failOn as import("../review").FailOn | undefined)) process.exitCode = review.GATE_EXIT_CODE;
     });
 }

@@ -6,9 +6,9 @@ import { ALL_DOMAINS, NEVER, NOTHING, ORGANIZATION, ReviewRow, type KeyToRotate 
 import { KEY_OWNER, KEY_SCOPE, KeyOwner, KeyReach, MEMBER_STATUS, ROLE, autoScope, isKeyOwner, isRole, keyReach } from "../policy";
 
 /** What a key can reach (src/policy's `keyReach`), or that the plan does not tell yet. */
-type PlanKeyReach = KeyReach | { kind: "unknown" } | { kind: "sensitive" };
+export type PlanKeyReach = KeyReach | { kind: "unknown" } | { kind: "sensitive" };
 
-interface KeySide {
+export interface KeySide {
   who: string;
   name: string;
   reach: PlanKeyReach;
@@ -45,7 +45,7 @@ function ownerOf(rc: ResourceChange, side: Side): KeyOwner | undefined {
   return isKeyOwner(owner) ? owner : undefined;
 }
 
-function reachText(reach: PlanKeyReach): string {
+export function reachText(reach: PlanKeyReach): string {
   switch (reach.kind) {
     case KEY_SCOPE.organization:
       return "organization-wide";
@@ -71,7 +71,7 @@ function sameReach(a: PlanKeyReach, b: PlanKeyReach): boolean {
 /** Statuses of a person who has not joined: their member keys answer 401 until they do. */
 const NOT_JOINED: readonly string[] = [MEMBER_STATUS.invited, MEMBER_STATUS.expired, "pending"];
 
-function keySide(rc: ResourceChange, side: Side, directory: MemberDirectory): KeySide {
+export function keySide(rc: ResourceChange, side: Side, directory: MemberDirectory): KeySide {
   const owner = ownerOf(rc, side);
   const holder = owner === KEY_OWNER.organization ? undefined : directory.ownerOf(rc, side);
   const who = owner === KEY_OWNER.organization ? ORGANIZATION : holder?.email ?? UNKNOWN_TEXT;

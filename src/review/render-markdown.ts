@@ -1,4 +1,4 @@
-import { ALL_DOMAINS, NEVER, NOTHING, ORGANIZATION, type AccessReview, type ReviewRow, type ReviewSummary } from "./review-model";
+import { ALL_DOMAINS, NEVER, NOTHING, ORGANIZATION, type AccessReview, type InvariantsReport, type ReviewRow, type ReviewSummary } from "./review-model";
 
 /** The whole output when a plan touches no access: one line, so a PR comment stays quiet. */
 export const NO_ACCESS_CHANGES = "No access changes.";
@@ -57,6 +57,19 @@ function holderText(holder: string): string {
   return holder === ORGANIZATION ? "held by the organization" : `held by ${escapeMarkdown(holder)}`;
 }
 
+/** The access rules section: each broken rule with what breaks it and the fix, or that all of them hold. */
+function invariantLines(report: InvariantsReport): string[] {
+  const rules = plural(report.rules, "access rule");
+  if (report.violations.length === 0) return ["#### Access rules", "", `${report.rules === 1 ? "The" : "All"} ${rules} ${report.rules === 1 ? "holds" : "hold"} after this plan.`, ""];
+  const broken = new Set(report.violations.map((v) => v.rule)).size;
+  const items = report.violations.map((v) => {
+    const isNew = v.introduced ? " (new in this plan)" : "";
+    const why = v.message === v.rule ? "" : ` _${escapeMarkdown(v.message)}_`;
+    return `- **${escapeMarkdown(v.rule)}**${isNew}: ${escapeMarkdown(v.detail)}. ${escapeMarkdown(v.fix)}${why}`;
+  });
+  return [`#### Access rules broken`, "", `**${broken} of ${rules} broken** by the access after this plan:`, "", ...items, ""];
+}
+
 /**
  * The review as a PR comment: summary, offboarding first (who leaves, what
  * they lose, and the keys they created that stay, to rotate), then the
@@ -64,12 +77,14 @@ function holderText(holder: string): string {
  * single line {@link NO_ACCESS_CHANGES}.
  */
 export function renderMarkdown(review: AccessReview): string {
-  const told = review.changes || review.drift.length + review.imports.length + review.undeclared.length + review.ephemeralKeys.length > 0;
+  const broken = review.invariants?.violations ?? [];
+  const told = review.changes || review.drift.length + review.imports.length + review.undeclared.length + review.ephemeralKeys.length + broken.length > 0;
   if (!told) return `${NO_ACCESS_CHANGES}\n`;
   const lines = ["### Postscale access review", "", summaryLine(review.summary), ""];
   const section = (title: string, items: string[]): void => {
     if (items.length > 0) lines.push(`#### ${title}`, "", ...items, "");
   };
+  if (review.invariants !== undefined) lines.push(...invariantLines(review.invariants));
   section("Check these emails", review.hints.map((h) => `- **${escapeMarkdown(h.email)}**: ${escapeMarkdown(h.message)}`));
   if (review.offboarding.length > 0) {
     lines.push("#### Offboarding", "");
@@ -88,6 +103,16 @@ export function renderMarkdown(review: AccessReview): string {
   if (review.rows.length > 0) {
     lines.push("#### Changes", "", "| ± | who | change | domain | before → after | risk |", "| --- | --- | --- | --- | --- | --- |");
     for (const row of review.rows) lines.push(tableRow(row));
+    lines.push("");
+  }
+  if (review.effectiveAccess.length > 0) {
+    lines.push("#### Effective access", "", "| who | access | before → after |", "| --- | --- | --- |");
+    for (const person of review.effectiveAccess) {
+      for (const line of person.lines) {
+        const value = line.before === line.after ? escapeMarkdown(line.after) : `${escapeMarkdown(line.before)} → **${escapeMarkdown(line.after)}**`;
+        lines.push(`| ${escapeMarkdown(person.who)} | ${escapeMarkdown(line.what)} | ${value} |`);
+      }
+    }
     lines.push("");
   }
   section(

@@ -2,6 +2,7 @@
  * The access review of a plan: the shape `postscale review --json` prints.
  * Field names and the `kind` vocabulary are a stable contract for tools.
  */
+import type { InvariantViolation } from "../policy";
 
 /** `+` broadens access, `-` narrows it, `~` changes it otherwise (or cannot tell yet). */
 export type Sign = "+" | "-" | "~";
@@ -164,6 +165,32 @@ export interface ReviewSummary {
   broadening: number;
 }
 
+/** One line of a person's effective access: `role`, a domain (or `all domains`), or `key <name>` with what it reaches. */
+export interface EffectiveAccessLine {
+  what: string;
+  before: string;
+  after: string;
+}
+
+/** A person whose effective access the plan changes (or `organization`, for its keys): every line, before → after. */
+export interface EffectiveAccess {
+  who: string;
+  lines: EffectiveAccessLine[];
+}
+
+/** An access rule the access after the plan breaks (see src/policy's `InvariantViolation`). */
+export interface InvariantFinding extends InvariantViolation {
+  /** Whether this plan brings it in: the access before the plan kept the rule (as far as the plan's resources tell). */
+  introduced: boolean;
+}
+
+/** The access rules (`--rules`) checked against the access the plan leaves. */
+export interface InvariantsReport {
+  /** How many rules were checked. */
+  rules: number;
+  violations: InvariantFinding[];
+}
+
 export interface AccessReview {
   summary: ReviewSummary;
   offboarding: Offboarding[];
@@ -179,6 +206,10 @@ export interface AccessReview {
   /** Access added outside the code that stays (not managed); removals are rows. */
   undeclared: UndeclaredEntry[];
   ephemeralKeys: EphemeralKey[];
+  /** Everyone whose effective access changes, before → after. */
+  effectiveAccess: EffectiveAccess[];
+  /** With access rules: what the access after the plan breaks; what `--fail-on invariants` gates on. */
+  invariants?: InvariantsReport;
 }
 
 /** The cell text for "nothing" (no value before a create, none after a delete). */

@@ -8,7 +8,10 @@ import type { PlanJson } from "./plan-json";
 import { AccessReview, ChangeKind, KeyToRotate, ORGANIZATION, Offboarding, ReviewRow, ReviewSummary } from "./review-model";
 import { SENSITIVE_TEXT, UNKNOWN_TEXT, knownString, readAttribute } from "./attribute";
 import { changeShape } from "./change-shape";
-import { revokedWithMember } from "../policy";
+import { effectiveAccess } from "./effective-access";
+import { PlannedAccess, plannedAccess } from "./plan-access";
+import { InvariantRule, InvariantViolation, checkInvariants, revokedWithMember } from "../policy";
+import type { InvariantsReport } from "./review-model";
 
 export { API_KEY, DOMAIN_ACCESS };
 
@@ -125,13 +128,32 @@ function note(row: ReviewRow, text: string): ReviewRow {
   return { ...row, notes: [...(row.notes ?? []), text] };
 }
 
+/** Options of {@link reviewPlan}. */
+export interface ReviewOptions {
+  /** Access rules (a rules file's `rules`) to check the access after the plan against. */
+  rules?: readonly InvariantRule[];
+  /** The moment key expiry limits are measured from. @default - now */
+  now?: Date;
+}
+
+const sameFinding = (a: InvariantViolation, b: InvariantViolation): boolean => a.rule === b.rule && a.person === b.person && a.domain === b.domain && a.key === b.key;
+
+/** The rules checked against the access after the plan, each violation marked by whether the access before kept that rule. */
+function invariantsReport(access: Record<"before" | "after", PlannedAccess>, rules: readonly InvariantRule[], now: Date | undefined): InvariantsReport {
+  const after = checkInvariants(access.after, rules, { now });
+  const before = checkInvariants(access.before, rules, { now });
+  return { rules: rules.length, violations: after.map((v) => ({ ...v, introduced: !before.some((b) => sameFinding(b, v)) })) };
+}
+
 /**
  * The access review of a plan: every change to people, grants and keys as
  * rows (person by person), the summary counts, who leaves with what, hints
  * about new people's emails, what changed or was added outside the code,
- * imports, and the short-lived keys of the run. Pure: plan in, review out.
+ * imports, the short-lived keys of the run, everyone's effective access
+ * before → after and, with `rules`, the access rules the result breaks.
+ * Pure: plan in, review out.
  */
-export function reviewPlan(plan: PlanJson): AccessReview {
+export function reviewPlan(plan: PlanJson, options: ReviewOptions = {}): AccessReview {
   const directory = new MemberDirectory(plan);
   const drifted = driftedAddresses(plan);
   const rows: ReviewRow[] = [];
@@ -147,6 +169,7 @@ export function reviewPlan(plan: PlanJson): AccessReview {
   rows.sort(compareRows);
   const drift = driftEntries(plan, directory, compareRows);
   const imports = importEntries(plan, directory, compareRows);
+  const access = { before: plannedAccess(plan, directory, "before"), after: plannedAccess(plan, directory, "after") };
   return {
     summary: { ...summarize(rows), drifted: drift.length, imported: imports.length },
     offboarding: offboarding(rows, plan, directory),
@@ -158,5 +181,7 @@ export function reviewPlan(plan: PlanJson): AccessReview {
     imports,
     undeclared: undeclared.entries,
     ephemeralKeys: ephemeralKeys(plan, directory),
+    effectiveAccess: effectiveAccess(access.before, access.after),
+    ...(options.rules === undefined ? {} : { invariants: invariantsReport(access, options.rules, options.now) }),
   };
 }

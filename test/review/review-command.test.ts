@@ -43,7 +43,7 @@ describe("postscale review", () => {
   test("--json prints the stable schema", async () => {
     const run = await review([hand("offboarding"), "--json"]);
     const out = JSON.parse(run.stdout);
-    expect(Object.keys(out)).toEqual(["summary", "offboarding", "rows", "broadening", "changes", "hints", "drift", "imports", "undeclared", "ephemeralKeys"]);
+    expect(Object.keys(out)).toEqual(["summary", "offboarding", "rows", "broadening", "changes", "hints", "drift", "imports", "undeclared", "ephemeralKeys", "effectiveAccess"]);
     expect(Object.keys(out.rows[0])).toEqual(expect.arrayContaining(["sign", "who", "change", "domain", "before", "after", "risk", "broadening"]));
     expect(out.offboarding[0].email).toBe("carol@example.com");
     expect(Object.keys(out.offboarding[0])).toEqual(["email", "role", "grants", "keys", "rotate"]);
@@ -66,7 +66,7 @@ describe("postscale review", () => {
   });
 
   test("rejects an unknown --fail-on value and an unreadable file, naming the field", async () => {
-    await expect(review([hand("no-change"), "--fail-on", "sometimes"])).rejects.toThrow(/--fail-on: must be one of broadening, any; got "sometimes"/);
+    await expect(review([hand("no-change"), "--fail-on", "sometimes"])).rejects.toThrow(/--fail-on: must be one of broadening, any, invariants; got "sometimes"/);
     await expect(review(["/nonexistent/plan.json"])).rejects.toThrow(/\/nonexistent\/plan\.json: cannot be read: ENOENT/);
   });
 });
