@@ -85,12 +85,17 @@ const CREATED_TABLES: Readonly<Record<string, string>> = { mem: "members", key: 
 /**
  * Whether the object a stored create returned is still there. A create is
  * replayed only while its object exists: once deleted, repeating the create
- * must make it again, not hand back a dead id.
+ * must make it again, not hand back a dead id (nor, for a key rotated since,
+ * a dead secret).
  */
 async function createdObjectExists(tx: Queryable, body: unknown): Promise<boolean> {
-  const id = (body as { id?: unknown } | null)?.id;
+  const { id, rotated_at: rotatedAt } = (body ?? {}) as { id?: unknown; rotated_at?: unknown };
   const table = typeof id === "string" ? CREATED_TABLES[id.split("_")[0]] : undefined;
   if (table === undefined) return true;
+  // A key whose secret was rotated since would be replayed with a secret that no longer works: make the create run again instead.
+  if (table === "api_keys" && typeof rotatedAt === "string") {
+    return (await tx.query("SELECT 1 FROM api_keys WHERE id = $1 AND secret_rotated_at <= $2::timestamptz", [id, rotatedAt])).length > 0;
+  }
   return (await tx.query(`SELECT 1 FROM ${table} WHERE id = $1`, [id])).length > 0;
 }
 

@@ -31,7 +31,9 @@ describe.each(e2eEngines())("HCL examples on %s", (engineName) => {
   });
 
   test("provider, resource and data source examples validate together", async () => {
-    const files = ["provider", "resources", "data-sources"].flatMap((d) => terraformFiles(join(examples, d)));
+    // Write-only attributes and ephemeral variables parse on OpenTofu 1.11+ and Terraform 1.11+ only.
+    const writeOnly = (file: string) => readFileSync(file, "utf8").includes("secret_wo");
+    const files = ["provider", "resources", "data-sources"].flatMap((d) => terraformFiles(join(examples, d))).filter((f) => engineName === "tofu" || !writeOnly(f));
     expect(files.length).toBeGreaterThanOrEqual(6);
     const ws = harness.workspace("provider-only");
     for (const f of readdirSync(ws.dir)) if (f.endsWith(".tf")) rmSync(join(ws.dir, f));

@@ -20,6 +20,7 @@ export type PostscaleApi = Pick<
   | "listDomains"
   | "listApiKeys"
   | "createApiKey"
+  | "rotateApiKeySecret"
   | "updateApiKey"
   | "deleteApiKey"
 >;
@@ -43,6 +44,13 @@ export interface ProviderContext {
   readFailures: ReadFailures;
   /** The Idempotency-Key of a create, the same in every run (see create-keys.ts). */
   createKey(kind: string, request: Readonly<Record<string, unknown>>): string;
+  /**
+   * The ids of the API keys this process's creates returned. A create that
+   * repeats an earlier one answers with the key that one made, so a delete
+   * of such an id in the same run would revoke what the create just handed
+   * back (see api-key.resource.ts).
+   */
+  keysCreatedHere: Set<string>;
 }
 
 /** Default of ProviderContext.keyGrantWaitMs. */
@@ -58,6 +66,7 @@ export function createContext(client: PostscaleApi, caller: Me, stats: RequestSt
     stats,
     readFailures: new ReadFailures(),
     createKey: (kind, request) => createIdempotencyKey(credential, kind, request),
+    keysCreatedHere: new Set(),
   };
 }
 

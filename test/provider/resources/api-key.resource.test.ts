@@ -28,7 +28,7 @@ describe("postscale_api_key", () => {
   it("creates an organization key: scope planned from config, secret known only after apply, kept across refreshes", async () => {
     const cfg = config({ name: "ci", owner: "organization" });
     const step = await plan(resource, ctx, null, cfg);
-    expect(step.planned).toEqual({ ...cfg, domains: UNKNOWN, scope: "organization", id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, created_by: UNKNOWN, secret: UNKNOWN });
+    expect(step.planned).toEqual({ ...cfg, domains: UNKNOWN, scope: "organization", id: UNKNOWN, prefix: UNKNOWN, created_at: UNKNOWN, created_by: UNKNOWN, secret: UNKNOWN, secret_rotated_at: UNKNOWN });
     const { newState } = await apply(resource, ctx, null, step.planned, cfg);
     expect(newState).toMatchObject({ domains: [], scope: "organization", secret: expect.stringMatching(/^ps_/) });
     expect((newState!.secret as string).startsWith(newState!.prefix as string)).toBe(true);
@@ -168,9 +168,9 @@ describe("postscale_api_key", () => {
     expect((await server().owner.listApiKeys()).filter((k) => k.name === "taken")).toHaveLength(1);
   });
 
-  it("deletes on destroy and reads a key deleted out of band as gone", async () => {
+  it("deletes on destroy (a later run) and reads a key deleted out of band as gone", async () => {
     const created = (await converge(resource, ctx, null, config({ name: "short-lived", owner: "organization" })))!;
-    expect((await apply(resource, ctx, created, null, null)).newState).toBeNull();
+    expect((await apply(resource, await fresh(), created, null, null)).newState).toBeNull();
     await expect(server().owner.getApiKey(created.id as string)).rejects.toMatchObject({ code: "POSTSCALE_E_NOT_FOUND" });
     expect((await resource.read(await fresh(), { currentState: created, private: none })).newState).toBeNull();
   });

@@ -8,11 +8,11 @@
 import { isUnknown, type ObjectValue, type ResourceType, type Schema, type Value } from "../../../src/provider/protocol/types";
 import type { ProviderContext } from "../../../src/provider/resources/context";
 
-/** The engine's proposed new state: config where set, prior state for computed attributes left null. */
+/** The engine's proposed new state: config where set, prior state for computed attributes left null; write-only attributes null. */
 export function propose(schema: Schema, prior: ObjectValue | null, config: ObjectValue): ObjectValue {
   const out: Record<string, Value> = {};
   for (const [name, attr] of Object.entries(schema.block.attributes)) {
-    const configured = config[name] ?? null;
+    const configured = attr.writeOnly ? null : (config[name] ?? null);
     out[name] = configured !== null ? configured : attr.computed ? (prior?.[name] ?? null) : null;
   }
   return out;
@@ -40,6 +40,10 @@ export function checkPlan(schema: Schema, config: ObjectValue, planned: ObjectVa
     const c = config[name] ?? null;
     const p = planned[name];
     if (p === undefined) throw new Error(`planned state lacks attribute ${name}`);
+    if (attr.writeOnly) {
+      if (p !== null) throw new Error(`planned an actual value for the write-only attribute ${name}`);
+      continue;
+    }
     if (c !== null && !isUnknown(c) && !equal(c, p, attr.type)) throw new Error(`planned value for ${name} (${String(p)}) does not match config (${String(c)})`);
     if (c === null && !attr.computed && p !== null) throw new Error(`planned value for non-computed ${name} must stay null`);
   }
@@ -51,6 +55,7 @@ export function checkApply(schema: Schema, planned: ObjectValue, newState: Objec
     const n = newState[name];
     if (n === undefined) throw new Error(`new state lacks attribute ${name}`);
     if (isUnknown(n) || (Array.isArray(n) && n.some(isUnknown))) throw new Error(`new state has unknown ${name}`);
+    if (attr.writeOnly && n !== null) throw new Error(`returned an actual value for the write-only attribute ${name}`);
     const p = planned[name];
     if (!isUnknown(p) && !equal(p, n, attr.type)) throw new Error(`inconsistent result after apply: ${name} planned ${JSON.stringify(p)}, got ${JSON.stringify(n)}`);
   }

@@ -39,6 +39,36 @@ export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#owner ApiKey#owner}
   */
   readonly owner: string;
+  /**
+  * Rotate the secret in place once it is this old (a duration such as "90d", "720h" or "30d12h"): when `secret_rotated_at` + `rotate_every` has passed, the plan shows an in-place update that rotates. Plans only run when you run them: schedule a plan/apply (e.g. daily CI) for the rotation to happen.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#rotate_every ApiKey#rotate_every}
+  */
+  readonly rotateEvery?: string;
+  /**
+  * How long the replaced secret keeps working after a rotation, so clients can switch without downtime (a duration up to "24h", e.g. "10m"). Default "0s": the old secret stops at once. Changing it alone does not rotate.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#rotation_overlap ApiKey#rotation_overlap}
+  */
+  readonly rotationOverlap?: string;
+  /**
+  * Any string; changing it rotates the secret in place (PUT /v1/api-keys/{id}/secret): the key keeps its id, name and scope, `secret` and `prefix` change, and the old secret works for `rotation_overlap`. Setting it for the first time does not rotate. Feed it from `time_rotating.<name>.id`, a date, or a ticket number.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#rotation_trigger ApiKey#rotation_trigger}
+  */
+  readonly rotationTrigger?: string;
+  /**
+  * Write-only key material (needs OpenTofu 1.11+ or Terraform 1.11+; older engines refuse it rather than store it): the secret comes from the configuration, typically an ephemeral value such as `ephemeral.random_password.<name>.result`, and only its hash goes to Postscale; it is never in plan or state, and `secret` stays null. 32 to 256 characters of letters, digits and !#$%&()*+,-./:;<=>?@[]^_{|}~ with at least 10 different characters, an estimated 110 bits of entropy and no repetition. Postscale reads it when the key is created and when `secret_wo_version` changes: bump the version to rotate to new material.
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#secret_wo ApiKey#secret_wo}
+  */
+  readonly secretWo?: string;
+  /**
+  * Any number; changing it rotates the key in place to the material now in `secret_wo` (the engine cannot see a change of a write-only value, so this is how you say there is new material).
+  *
+  * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#secret_wo_version ApiKey#secret_wo_version}
+  */
+  readonly secretWoVersion?: number;
 }
 
 /**
@@ -96,6 +126,11 @@ export class ApiKey extends cdktf.TerraformResource {
     this._memberId = config.memberId;
     this._name = config.name;
     this._owner = config.owner;
+    this._rotateEvery = config.rotateEvery;
+    this._rotationOverlap = config.rotationOverlap;
+    this._rotationTrigger = config.rotationTrigger;
+    this._secretWo = config.secretWo;
+    this._secretWoVersion = config.secretWoVersion;
   }
 
   // ==========
@@ -196,6 +231,54 @@ export class ApiKey extends cdktf.TerraformResource {
     return this.getStringAttribute('prefix');
   }
 
+  // rotate_every - computed: false, optional: true, required: false
+  private _rotateEvery?: string; 
+  public get rotateEvery() {
+    return this.getStringAttribute('rotate_every');
+  }
+  public set rotateEvery(value: string) {
+    this._rotateEvery = value;
+  }
+  public resetRotateEvery() {
+    this._rotateEvery = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get rotateEveryInput() {
+    return this._rotateEvery;
+  }
+
+  // rotation_overlap - computed: false, optional: true, required: false
+  private _rotationOverlap?: string; 
+  public get rotationOverlap() {
+    return this.getStringAttribute('rotation_overlap');
+  }
+  public set rotationOverlap(value: string) {
+    this._rotationOverlap = value;
+  }
+  public resetRotationOverlap() {
+    this._rotationOverlap = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get rotationOverlapInput() {
+    return this._rotationOverlap;
+  }
+
+  // rotation_trigger - computed: false, optional: true, required: false
+  private _rotationTrigger?: string; 
+  public get rotationTrigger() {
+    return this.getStringAttribute('rotation_trigger');
+  }
+  public set rotationTrigger(value: string) {
+    this._rotationTrigger = value;
+  }
+  public resetRotationTrigger() {
+    this._rotationTrigger = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get rotationTriggerInput() {
+    return this._rotationTrigger;
+  }
+
   // scope - computed: true, optional: false, required: false
   public get scope() {
     return this.getStringAttribute('scope');
@@ -204,6 +287,43 @@ export class ApiKey extends cdktf.TerraformResource {
   // secret - computed: true, optional: false, required: false
   public get secret() {
     return this.getStringAttribute('secret');
+  }
+
+  // secret_rotated_at - computed: true, optional: false, required: false
+  public get secretRotatedAt() {
+    return this.getStringAttribute('secret_rotated_at');
+  }
+
+  // secret_wo - computed: false, optional: true, required: false
+  private _secretWo?: string; 
+  public get secretWo() {
+    return this.getStringAttribute('secret_wo');
+  }
+  public set secretWo(value: string) {
+    this._secretWo = value;
+  }
+  public resetSecretWo() {
+    this._secretWo = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get secretWoInput() {
+    return this._secretWo;
+  }
+
+  // secret_wo_version - computed: false, optional: true, required: false
+  private _secretWoVersion?: number; 
+  public get secretWoVersion() {
+    return this.getNumberAttribute('secret_wo_version');
+  }
+  public set secretWoVersion(value: number) {
+    this._secretWoVersion = value;
+  }
+  public resetSecretWoVersion() {
+    this._secretWoVersion = undefined;
+  }
+  // Temporarily expose input value. Use with caution.
+  public get secretWoVersionInput() {
+    return this._secretWoVersion;
   }
 
   // =========
@@ -217,6 +337,11 @@ export class ApiKey extends cdktf.TerraformResource {
       member_id: cdktf.stringToTerraform(this._memberId),
       name: cdktf.stringToTerraform(this._name),
       owner: cdktf.stringToTerraform(this._owner),
+      rotate_every: cdktf.stringToTerraform(this._rotateEvery),
+      rotation_overlap: cdktf.stringToTerraform(this._rotationOverlap),
+      rotation_trigger: cdktf.stringToTerraform(this._rotationTrigger),
+      secret_wo: cdktf.stringToTerraform(this._secretWo),
+      secret_wo_version: cdktf.numberToTerraform(this._secretWoVersion),
     };
   }
 
@@ -251,6 +376,36 @@ export class ApiKey extends cdktf.TerraformResource {
         isBlock: false,
         type: "simple",
         storageClassType: "string",
+      },
+      rotate_every: {
+        value: cdktf.stringToHclTerraform(this._rotateEvery),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      rotation_overlap: {
+        value: cdktf.stringToHclTerraform(this._rotationOverlap),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      rotation_trigger: {
+        value: cdktf.stringToHclTerraform(this._rotationTrigger),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      secret_wo: {
+        value: cdktf.stringToHclTerraform(this._secretWo),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "string",
+      },
+      secret_wo_version: {
+        value: cdktf.numberToHclTerraform(this._secretWoVersion),
+        isBlock: false,
+        type: "simple",
+        storageClassType: "number",
       },
     };
 
