@@ -1,5 +1,6 @@
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
+import { Duration } from "../duration";
 import { PostscaleError, ValidationError, errorForDecision } from "../errors";
 import { KEY_OWNER, KEY_SCOPE, KeyOwner, Principal, ROLE, Violation, keyReach, nameProblem, personPrincipal, resolveKeyScope } from "../policy";
 import { ApiKey as L1ApiKey } from "./generated/api-key";
@@ -29,6 +30,50 @@ export interface ApiKeyOptions {
    * @default false
    */
   readonly organizationWide?: boolean;
+  /**
+   * Rotate the secret in place once it is this old: any plan after that
+   * shows an in-place update that gives the key a new secret (same id,
+   * name and scope). Plans run when you run them: deploy regularly (e.g. a
+   * daily CI job) for the rotation to happen.
+   * @default - no scheduled rotation
+   */
+  readonly rotateEvery?: Duration;
+  /**
+   * How long the replaced secret keeps working after a rotation, so clients
+   * switch without downtime (at most 24 hours).
+   * @default Duration.seconds(0) - the old secret stops at once
+   */
+  readonly rotationOverlap?: Duration;
+  /**
+   * Rotates the secret in place whenever this string changes (a date, a
+   * ticket number, a `time_rotating` id). Setting it for the first time
+   * does not rotate.
+   * @default - no manual trigger
+   */
+  readonly rotationTrigger?: string;
+  /**
+   * Key material from your configuration instead of a secret Postscale
+   * generates: Postscale stores only its hash, plan and state never hold it
+   * (write-only `secret_wo`), and `secret` is unavailable. Needs OpenTofu
+   * 1.11+ or Terraform 1.11+ at deploy (older engines refuse it).
+   * @default - Postscale generates the secret and it is kept in state
+   */
+  readonly secretFrom?: KeyMaterial;
+}
+
+/**
+ * Write-only key material for `ApiKeyOptions.secretFrom`.
+ *
+ * `material` is usually a reference to an ephemeral value, such as
+ * `"${ephemeral.random_password.key.result}"` (cdktf 0.21 has no ephemeral
+ * blocks: add one with `stack.addOverride("ephemeral.random_password.key",
+ * {...})`), which a secret manager's write-only attribute can take too.
+ */
+export interface KeyMaterial {
+  /** The material: 32 to 256 random characters (see the policy's keyMaterialProblem). Never a literal in code you commit. */
+  readonly material: string;
+  /** Bump (together with new material) to rotate the key in place. */
+  readonly version: number;
 }
 
 /** Properties of an `ApiKey`. */
@@ -73,6 +118,9 @@ export class ApiKey extends Construct {
   readonly owner: KeyOwner;
   /** The underlying `postscale_api_key` resource (escape hatch). */
   readonly resource: L1ApiKey;
+  /** The rotation attributes as the resource gets them. */
+  private readonly rotation: { rotateEvery?: string; rotationOverlap?: string; rotationTrigger?: string };
+  private readonly writeOnly: boolean;
 
   constructor(scope: Construct, id: string, props: ApiKeyProps) {
     super(scope, id);
@@ -97,6 +145,8 @@ export class ApiKey extends Construct {
     this.requestedDomains =
       props.domains === undefined ? undefined : [...new Set(props.domains.map((d) => Domain.of(this, d, what).name))].sort();
 
+    this.rotation = rotationOf(props, what);
+    this.writeOnly = props.secretFrom !== undefined;
     this.resource = new L1ApiKey(this, "resource", {
       name: props.name,
       owner: this.owner,
@@ -104,7 +154,13 @@ export class ApiKey extends Construct {
       domains: this.requestedDomains === undefined ? undefined : [...this.requestedDomains],
       expiresAt: this.expiresAt,
       provider: props.team.provider,
+      ...this.rotation,
     });
+    if (props.secretFrom !== undefined) {
+      // Raw attributes: the material must reach the engine as written (an ephemeral reference), whatever the bindings know of write-only.
+      this.resource.addOverride("secret_wo", props.secretFrom.material);
+      this.resource.addOverride("secret_wo_version", props.secretFrom.version);
+    }
     if (holder !== undefined) {
       // The server checks the holder's grants when it creates the key (and
       // auto-scopes to them), so the grants must exist first. Lazy, because
@@ -119,8 +175,14 @@ export class ApiKey extends Construct {
     this.node.addValidation({ validate: () => this.policyProblems() });
   }
 
-  /** The key's secret (sensitive; known after apply, shown once by Postscale). */
+  /** The key's secret (sensitive; known after apply, shown once by Postscale). Not available with `secretFrom`: use your material. */
   get secret(): string {
+    if (this.writeOnly) {
+      throw new ValidationError(
+        [{ path: "secretFrom", message: "the key's secret is write-only material" }],
+        `${describeKey(this.name, this.holder)}: takes its secret from secretFrom, which Postscale stores only as a hash and never returns; use the material you passed (e.g. the same ephemeral value) instead of key.secret.`,
+      );
+    }
     return this.resource.secret;
   }
 
@@ -167,6 +229,32 @@ export class ApiKey extends Construct {
         : undefined;
     return [explain(what, decision, fix)];
   }
+}
+
+const MAX_OVERLAP_SECONDS = 86_400;
+
+/** The rotation props as the provider's attributes, validated early with the fix. */
+function rotationOf(props: ApiKeyOptions, what: string): { rotateEvery?: string; rotationOverlap?: string; rotationTrigger?: string } {
+  if (props.rotateEvery !== undefined && props.rotateEvery.toSeconds() === 0) {
+    throw new ValidationError([{ path: "rotateEvery", message: "must be longer than zero" }], `${what}: rotateEvery must be longer than zero, e.g. Duration.days(90).`);
+  }
+  if (props.rotationOverlap !== undefined && props.rotationOverlap.toSeconds() > MAX_OVERLAP_SECONDS) {
+    throw new ValidationError(
+      [{ path: "rotationOverlap", message: "must be at most 24 hours" }],
+      `${what}: rotationOverlap must be at most 24 hours (Duration.hours(24)), got ${props.rotationOverlap.toString()}.`,
+    );
+  }
+  if (props.rotationTrigger !== undefined && props.rotationTrigger.length === 0) {
+    throw new ValidationError([{ path: "rotationTrigger", message: "must not be empty" }], `${what}: rotationTrigger must not be empty; use a date or a ticket number, and change it to rotate.`);
+  }
+  if (props.secretFrom !== undefined && !Number.isFinite(props.secretFrom.version)) {
+    throw new ValidationError([{ path: "secretFrom.version", message: "must be a number" }], `${what}: secretFrom.version must be a number; bump it with new material to rotate.`);
+  }
+  const out: { rotateEvery?: string; rotationOverlap?: string; rotationTrigger?: string } = {};
+  if (props.rotateEvery !== undefined) out.rotateEvery = props.rotateEvery.toString();
+  if (props.rotationOverlap !== undefined) out.rotationOverlap = props.rotationOverlap.toString();
+  if (props.rotationTrigger !== undefined) out.rotationTrigger = props.rotationTrigger;
+  return out;
 }
 
 function describeKey(name: string, holder: TeamMember | undefined): string {

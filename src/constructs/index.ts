@@ -8,7 +8,7 @@ export { Team, type TeamProps, type AddMemberOptions, type DomainGrants, type Do
 export { TeamMember, type TeamMemberProps } from "./team-member";
 export { Domain, type DomainRef } from "./domain";
 export { DomainAccess, type DomainAccessProps } from "./domain-access";
-export { ApiKey, type ApiKeyOptions, type ApiKeyProps } from "./api-key";
+export { ApiKey, type ApiKeyOptions, type ApiKeyProps, type KeyMaterial } from "./api-key";
 export { EphemeralApiKey, ephemeralUseProblems, type EphemeralApiKeyOptions, type EphemeralApiKeyProps } from "./ephemeral-key";
 export { MaxAdmins, NoOrganizationWideKeys, KeysMustExpire, type KeysMustExpireOptions } from "./aspects";
 export {
