@@ -14,7 +14,8 @@
  * `npm run setup:engine` (tools/bin/tofu). Never reaches the internet: the
  * CLI config installs the provider from the mirror only.
  *
- * Run: `node scripts/make-review-fixtures.mjs`
+ * Run: `node scripts/make-review-fixtures.mjs [fixture ...]`: every step
+ * runs, and only the fixtures named are written (all when none is).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -114,6 +115,10 @@ function team(s) {
       parts.push(member("ivan", "ivan@example.com", "member"), grant("ivan_shop", "ivan", "shop.example.com", "read"));
       if (s.ivanImport) parts.push(importBlock("postscale_team_member.ivan", "ivan@example.com"), importBlock("postscale_domain_access.ivan_shop", "ivan@example.com/shop.example.com"));
     }
+    if (s.contractor) {
+      // Plain HCL, no constructs: a contractor gets read_write, which the access rules forbid.
+      parts.push(member("lee", "lee@contractors.example.com", "member"), grant("lee_app", "lee", "app.example.com", "read_write"));
+    }
     if (s.newPeople) {
       // A typo of an existing person's email, an address outside the usual domains, and an auto-scoped key.
       parts.push(member("erin_typo", "erin@exmaple.com", "member"));
@@ -173,7 +178,11 @@ const STEPS = [
   // Two rotations: bob-ci replaced by request (the old key goes first), deploy with create_before_destroy (the new key first).
   ["rotation", { ...later, ivan: true, deployCreateBeforeDestroy: true }, { planArgs: ["-replace=postscale_api_key.bob_ci", "-replace=postscale_api_key.deploy"] }],
   ["new-people", { ...later, ivan: true, deployCreateBeforeDestroy: true, newPeople: true }],
+  ["contractor", { ...later, ivan: true, deployCreateBeforeDestroy: true, newPeople: true, contractor: true }],
 ];
+
+/** The fixtures to write: those named on the command line, or all. */
+const ONLY = process.argv.slice(2);
 
 /** Runs the engine without blocking: the server answering it lives in this process. */
 function run(binary, args, cwd, env) {
@@ -225,7 +234,7 @@ async function main() {
       if (outOfBand) await outOfBand(client);
       writeFileSync(join(ws, "main.tf"), team(state));
       await run(engine.binary, ["plan", "-input=false", "-out=tfplan", ...planArgs], ws, env);
-      if (fixture) {
+      if (fixture && (ONLY.length === 0 || ONLY.includes(fixture))) {
         const json = JSON.parse(await run(engine.binary, ["show", "-json", "tfplan"], ws, env));
         writeFileSync(join(OUT_DIR, `${fixture}.json`), `${JSON.stringify(json, null, 2)}\n`);
         process.stdout.write(`wrote test/review/fixtures/engine/${fixture}.json (${(json.resource_changes ?? []).length} resource changes)\n`);

@@ -49,7 +49,7 @@ const placeholder = (text: string | undefined): boolean => text === undefined ||
  * the plan does not tell is left out; so are the grants and keys of
  * people it cannot name.
  */
-export function plannedAccess(plan: PlanJson, directory: MemberDirectory, side: Side): PlannedAccess {
+export function plannedAccess(plan: PlanJson, side: Side, directory: MemberDirectory = new MemberDirectory(plan)): PlannedAccess {
   const people = new Map<string, { email: string; role: Role; status?: MemberStatus; grants: Record<string, Access>; address: string }>();
   for (const rc of managedChanges(plan, TEAM_MEMBER)) {
     if (rc.change[side] === null) continue;

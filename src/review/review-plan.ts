@@ -169,7 +169,7 @@ export function reviewPlan(plan: PlanJson, options: ReviewOptions = {}): AccessR
   rows.sort(compareRows);
   const drift = driftEntries(plan, directory, compareRows);
   const imports = importEntries(plan, directory, compareRows);
-  const access = { before: plannedAccess(plan, directory, "before"), after: plannedAccess(plan, directory, "after") };
+  const access = { before: plannedAccess(plan, "before", directory), after: plannedAccess(plan, "after", directory) };
   return {
     summary: { ...summarize(rows), drifted: drift.length, imported: imports.length },
     offboarding: offboarding(rows, plan, directory),

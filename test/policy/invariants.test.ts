@@ -1,4 +1,4 @@
-import { AccessSnapshot, InvariantRule, checkInvariants, formatViolation, matchesPattern, parseRuleSet, ruleSetJson, ruleSetProblems } from "../../src/policy";
+import { AccessSnapshot, InvariantRule, PersonAccess, checkInvariants, formatViolation, matchesPattern, parseRuleSet, ruleSetJson, ruleSetProblems } from "../../src/policy";
 
 /**
  * The invariant engine on hand-made snapshots. Expected values are written
@@ -66,9 +66,9 @@ describe("never", () => {
 
   test("access any forbids read too; domain patterns match; an expired invitation gives nothing", () => {
     const rule: InvariantRule = { name: "no contractors on prod", kind: "never", people: ["*@contractors.example.com"], domains: ["prod.*"], access: "any" };
-    const people = [
-      { email: "lee@contractors.example.com", role: "member" as const, grants: { "prod.example.com": "read" as const, "app.example.com": "read_write" as const } },
-      { email: "old@contractors.example.com", role: "member" as const, status: "expired" as const, grants: { "prod.example.com": "read_write" as const } },
+    const people: PersonAccess[] = [
+      { email: "lee@contractors.example.com", role: "member", grants: { "prod.example.com": "read", "app.example.com": "read_write" } },
+      { email: "old@contractors.example.com", role: "member", status: "expired", grants: { "prod.example.com": "read_write" } },
     ];
     expect(check(org({ people }), rule).map((v) => v.detail)).toEqual(["lee@contractors.example.com has read on prod.example.com"]);
     expect(check(org({ people }), rule)[0].fix).toBe("Remove lee@contractors.example.com's grant on prod.example.com.");
