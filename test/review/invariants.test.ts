@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
 import { register } from "../../src/cli/review.command";
 import type { InvariantRule } from "../../src/policy";
 import { plannedAccess, renderJson, renderMarkdown, reviewPlan } from "../../src/review";
+import { runCommand } from "../helpers/cli";
 import { fixturePath, loadPlan } from "./fixtures";
 
 /**
@@ -149,23 +149,7 @@ describe("postscale review --rules", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(args: string[]): Promise<{ stdout: string; exitCode: number }> {
-    const program = new Command("postscale").exitOverride();
-    register(program);
-    let stdout = "";
-    const write = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      stdout += chunk.toString();
-      return true;
-    });
-    process.exitCode = 0;
-    try {
-      await program.parseAsync(["node", "postscale", "review", ...args]);
-      return { stdout, exitCode: Number(process.exitCode ?? 0) };
-    } finally {
-      write.mockRestore();
-      process.exitCode = 0;
-    }
-  }
+  const run = (args: string[]) => runCommand(register, ["review", ...args]);
 
   const rulesFile = (name: string, content: unknown): string => {
     const path = join(dir, name);

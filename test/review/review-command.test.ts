@@ -1,35 +1,10 @@
-import { Readable } from "node:stream";
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
 import { register } from "../../src/cli/review.command";
+import { CommandRun, runCommand } from "../helpers/cli";
 import { fixturePath } from "./fixtures";
 
-interface Run {
-  stdout: string;
-  exitCode: number;
-}
-
-/** Runs `postscale review ...` in-process, capturing stdout and the exit code it sets. */
-async function review(args: string[], stdin?: string): Promise<Run> {
-  const program = new Command("postscale").exitOverride();
-  register(program);
-  let stdout = "";
-  const write = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const realStdin = Object.getOwnPropertyDescriptor(process, "stdin")!;
-  if (stdin !== undefined) Object.defineProperty(process, "stdin", { value: Readable.from([Buffer.from(stdin)]), configurable: true });
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(["node", "postscale", "review", ...args]);
-    return { stdout, exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    write.mockRestore();
-    Object.defineProperty(process, "stdin", realStdin);
-    process.exitCode = 0;
-  }
-}
+/** Runs `postscale review ...` in-process. */
+const review = (args: string[], stdin?: string): Promise<CommandRun> => runCommand(register, ["review", ...args], stdin);
 
 const hand = (name: string): string => fixturePath("hand", name);
 
