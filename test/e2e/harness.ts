@@ -107,7 +107,8 @@ export async function startHarness(engineName: EngineName, options: HarnessOptio
   });
   const apiKey = server.bootstrapKey ?? readFileSync(keyFile, "utf8").trim();
   const client = new PostscaleClient({ endpoint: server.url, apiKey, retries: 0 });
-  const env = engineEnv({ cliConfigFile, endpoint: server.url, apiKey, log: process.env.POSTSCALE_E2E_TF_LOG });
+  // POSTSCALE_E2E_TF_LOG_PATH sends the engine and provider logs to a file instead of the run output.
+  const env = engineEnv({ cliConfigFile, endpoint: server.url, apiKey, log: process.env.POSTSCALE_E2E_TF_LOG, logPath: process.env.POSTSCALE_E2E_TF_LOG_PATH });
   let workspaces = 0;
 
   return {
