@@ -89,6 +89,27 @@ describe("reviewPlan with access rules", () => {
   });
 });
 
+describe("each rule kind, broken and kept, on real plans", () => {
+  const brokenBy = (fixture: string, rule: InvariantRule): string[] =>
+    (reviewPlan(loadPlan("engine", fixture), { rules: [rule], now: NOW }).invariants?.violations ?? []).map((v) => v.detail);
+
+  test.each<[string, InvariantRule, string, string[]]>([
+    ["never", CONTRACTORS, "contractor", ["lee@contractors.example.com has read_write on app.example.com"]],
+    ["never", CONTRACTORS, "new-people", []],
+    ["never", { name: "n", kind: "never", domains: ["news.example.com"], access: "any", except: ["gina@*", "erin@*", "alice@*", "dave@*"] }, "roles-and-grants", ["bob@example.com has read on news.example.com"]],
+    ["at_most", { name: "a", kind: "at_most", role: "admin", max: 1 }, "keys", ["2 admins (alice@example.com, dave@example.com), more than 1"]],
+    ["at_most", { name: "a", kind: "at_most", role: "admin", max: 2 }, "keys", []],
+    ["keys_expire", { name: "k", kind: "keys_expire" }, "members-added", ['API key "bob-ci" of bob@example.com never expires']],
+    ["keys_expire", { name: "k", kind: "keys_expire", except: ["bob@example.com/*"] }, "members-added", []],
+    ["every_domain_has_writer", { name: "w", kind: "every_domain_has_writer" }, "keys", ["no member has read_write on shop.example.com"]],
+    ["every_domain_has_writer", { name: "w", kind: "every_domain_has_writer" }, "new-people", []],
+    ["no_organization_wide_keys", { name: "o", kind: "no_organization_wide_keys" }, "keys", ['organization key "backup" reaches every domain of the organization', 'organization key "deploy" reaches every domain of the organization']],
+    ["no_organization_wide_keys", { name: "o", kind: "no_organization_wide_keys" }, "members-added", []],
+  ])("%s: %j on %s", (_, rule, fixture, expected) => {
+    expect(brokenBy(fixture, rule)).toEqual(expected);
+  });
+});
+
 describe("effective access before → after", () => {
   test("role, each domain (all domains for a manager), then keys, for everyone whose access changes", () => {
     const review = reviewPlan(loadPlan("engine", "roles-and-grants"));
