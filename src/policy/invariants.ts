@@ -142,7 +142,8 @@ export interface CheckOptions {
   readonly now?: Date;
 }
 
-export const ALL_DOMAINS_TEXT = "all domains";
+/** What a manager reaches, as a violation names the domain. */
+const ALL_DOMAINS_TEXT = "all domains";
 
 /** Whether `value` matches `pattern`: the same text ignoring case, `*` standing for any run of characters. */
 export function matchesPattern(pattern: string, value: string): boolean {
