@@ -94,7 +94,8 @@ async function createdObjectExists(tx: Queryable, body: unknown): Promise<boolea
   if (table === undefined) return true;
   // A key whose secret was rotated since would be replayed with a secret that no longer works: make the create run again instead.
   if (table === "api_keys" && typeof rotatedAt === "string") {
-    return (await tx.query("SELECT 1 FROM api_keys WHERE id = $1 AND secret_rotated_at <= $2::timestamptz", [id, rotatedAt])).length > 0;
+    // The record's time has milliseconds; the column may have microseconds.
+    return (await tx.query("SELECT 1 FROM api_keys WHERE id = $1 AND secret_rotated_at < $2::timestamptz + interval '1 millisecond'", [id, rotatedAt])).length > 0;
   }
   return (await tx.query(`SELECT 1 FROM ${table} WHERE id = $1`, [id])).length > 0;
 }
