@@ -44,6 +44,7 @@ export interface AttributeJson {
   optional?: true;
   computed?: true;
   sensitive?: true;
+  write_only?: true;
 }
 
 export interface BlockTypeJson {
@@ -69,7 +70,7 @@ function sortedRecord<T, U>(record: Readonly<Record<string, T>>, map: (value: T)
   return Object.fromEntries(Object.keys(record).sort().map((key) => [key, map(record[key])]));
 }
 
-function attributeJson(attribute: Attribute): AttributeJson {
+function attributeJson(attribute: Attribute, writeOnly: boolean): AttributeJson {
   const json: AttributeJson = { type: sortedType(attribute.type), description_kind: "plain" };
   if (attribute.description) json.description = attribute.description;
   if (attribute.deprecated) json.deprecated = true;
@@ -77,15 +78,16 @@ function attributeJson(attribute: Attribute): AttributeJson {
   if (attribute.optional) json.optional = true;
   if (attribute.computed) json.computed = true;
   if (attribute.sensitive) json.sensitive = true;
-  return ordered(json, ["type", "description", "description_kind", "deprecated", "required", "optional", "computed", "sensitive"]);
+  if (attribute.writeOnly && writeOnly) json.write_only = true;
+  return ordered(json, ["type", "description", "description_kind", "deprecated", "required", "optional", "computed", "sensitive", "write_only"]);
 }
 
-function blockJson(block: Block): BlockJson {
+function blockJson(block: Block, writeOnly: boolean): BlockJson {
   const json: BlockJson = { description_kind: "plain" };
-  if (Object.keys(block.attributes).length > 0) json.attributes = sortedRecord(block.attributes, attributeJson);
+  if (Object.keys(block.attributes).length > 0) json.attributes = sortedRecord(block.attributes, (attribute) => attributeJson(attribute, writeOnly));
   if (block.blocks && Object.keys(block.blocks).length > 0) {
     json.block_types = sortedRecord(block.blocks, (nested) => {
-      const type: BlockTypeJson = { nesting_mode: nested.nesting, block: blockJson(nested.block) };
+      const type: BlockTypeJson = { nesting_mode: nested.nesting, block: blockJson(nested.block, writeOnly) };
       if (nested.minItems) type.min_items = nested.minItems;
       if (nested.maxItems) type.max_items = nested.maxItems;
       return type;
@@ -103,8 +105,8 @@ function ordered<T extends object>(value: T, order: readonly (keyof T)[]): T {
   return out;
 }
 
-function schemaJson(schema: Schema): SchemaJson {
-  return { version: schema.version, block: blockJson(schema.block) };
+function schemaJson(schema: Schema, writeOnly: boolean): SchemaJson {
+  return { version: schema.version, block: blockJson(schema.block, writeOnly) };
 }
 
 interface Named {
@@ -120,11 +122,13 @@ export type SchemaSource = Named & { resources: readonly Named[]; dataSources: r
  * `<host>/postscale/<name>`.
  * @param host registry host of the address. @default "registry.opentofu.org"
  * @param options.ephemeral include ephemeral resources, as engines that know them do (OpenTofu >= 1.11, Terraform >= 1.10). @default true
+ * @param options.writeOnly mark write-only attributes, as engines that know them do (OpenTofu >= 1.11, Terraform >= 1.11). @default true
  */
-export function providerSchemasJson(definition: SchemaSource, host = "registry.opentofu.org", options: { ephemeral?: boolean } = {}): ProviderSchemasJson {
-  const provider: ProviderSchemaJson = { provider: schemaJson(definition.schema) };
+export function providerSchemasJson(definition: SchemaSource, host = "registry.opentofu.org", options: { ephemeral?: boolean; writeOnly?: boolean } = {}): ProviderSchemasJson {
+  const writeOnly = options.writeOnly !== false;
+  const provider: ProviderSchemaJson = { provider: schemaJson(definition.schema, writeOnly) };
   const byName = (types: readonly Named[]): Record<string, SchemaJson> =>
-    sortedRecord(Object.fromEntries(types.map((t) => [t.name, t.schema])), schemaJson);
+    sortedRecord(Object.fromEntries(types.map((t) => [t.name, t.schema])), (schema) => schemaJson(schema, writeOnly));
   if (definition.resources.length > 0) provider.resource_schemas = byName(definition.resources);
   if (definition.dataSources.length > 0) provider.data_source_schemas = byName(definition.dataSources);
   const ephemeral = options.ephemeral === false ? [] : (definition.ephemeralResources ?? []);
