@@ -57,12 +57,13 @@ export function renderReadme(plan: ExportPlan, how: ReadmeFormat): string {
   } else {
     lines.push(
       "Postscale keeps only a hash of each secret, so an imported key has a null `secret` in state. The keys keep working for whoever holds " +
-        "their secrets today. To have a secret in state (to output it or store it in a secret manager), rotate the key: a new secret with the same " +
-        "name and scope, and the old one stops working at once, so hand the new one over first.",
+        "their secrets today. To have a secret in state (to output it or store it in a secret manager), rotate the key in place: give it a " +
+        "rotation trigger and deploy. It keeps its id, name and scope and gets a new secret; the old one stops working at once, or after the " +
+        "overlap you set, so hand the new one over first.",
       "",
       cdktf
-        ? "```sh\nnpm run synth\ncd cdktf.out/stacks/access\ntofu apply -replace=<address>   # or terraform\n```"
-        : "```sh\ntofu apply -replace=<address>   # or terraform\n```",
+        ? '```ts\nteam.serviceKey("deploy", { rotationTrigger: "1", rotationOverlap: Duration.minutes(10) }); // or member.apiKey(...)\n```'
+        : '```hcl\nrotation_trigger = "1"      # in the key\'s resource block; change it again to rotate again\nrotation_overlap = "10m"\n```',
       "",
       "| key | holds it | address |",
       "|---|---|---|",
@@ -95,7 +96,7 @@ export function summaryLines(plan: ExportPlan): string[] {
   if (plan.expired.length > 0) lines.push(`${plan.expired.length} expired invitation(s) written commented out: ${plan.expired.map((p) => p.member.email).join(", ")}.`);
   for (const u of plan.unmanagedKeys) lines.push(`Not managed: ${describeKey(u.holder, u.key)}: ${u.reason}.`);
   if (keys.length > 0) {
-    lines.push(`Keys with no secret in state after import (rotate with \`apply -replace=<address>\` to get one; see README.md):`);
+    lines.push(`Keys with no secret in state after import (rotate one in place, with a rotation trigger, to get one; see README.md):`);
     for (const { holder, key } of keys) lines.push(`  ${keyAddress(holder, key.name)}  ${describeKey(holder, key)}`);
   }
   return lines;

@@ -178,7 +178,7 @@ describe("postscale export", () => {
     for (const address of ["key_ops_at_acme_test__deploy", "key_dev_at_acme_test__ci", "key_organization__mailer", "key_organization__monitoring"]) {
       expect(hclExport.stdout).toContain(`postscale_api_key.${address}`);
     }
-    expect(readFileSync(join(hclDir, "README.md"), "utf8")).toContain("tofu apply -replace=<address>");
+    expect(readFileSync(join(hclDir, "README.md"), "utf8")).toContain("rotation_trigger");
     expect(readFileSync(join(project, "README.md"), "utf8")).toContain(IMPORT_ONLY);
   });
 

@@ -110,7 +110,7 @@ describe("renderHcl", () => {
     const readme = file(files, "README.md");
     expect(readme).toContain("Plan: 11 to import, 0 to add, 0 to change, 0 to destroy.");
     expect(readme).toContain("| ci (ps_ci00…) | dev@acme.test | `postscale_api_key.key_dev_at_acme_test__ci` |");
-    expect(readme).toContain("tofu apply -replace=<address>");
+    expect(readme).toContain("rotation_trigger");
     expect(readme).toContain("- late@acme.test (member), invited 2025-03-01");
   });
 
