@@ -32,6 +32,15 @@ export type ScopeDecision = ResolvedScope | Violation;
  * Every domain a member-held key names must be one the holder can write
  * today. Returns one violation per offending domain, naming both.
  */
+/**
+ * Whether a key refusal with this rule is one a grant can lift: the holder
+ * lacks read_write on a domain (or on every domain) now, and a grant being
+ * applied at the same time would give it.
+ */
+export function liftableByGrant(rule: string): boolean {
+  return rule === "key_domain_not_writable" || rule === "no_writable_domains";
+}
+
 export function checkHolderDomains(holder: Pick<KeyHolder, "email" | "role" | "grants">, domains: readonly string[]): Violation[] {
   const out: Violation[] = [];
   domains.forEach((domain, i) => {

@@ -16,6 +16,7 @@ import {
   decideTransferOwnership,
   keyReach,
   keysVisibleTo,
+  liftableByGrant,
   organizationKeyPrincipal,
   resolveKeyScope,
   revokedWithMember,
@@ -241,5 +242,17 @@ describe("key scoping", () => {
     expect(revokedWithMember({ owner: "member", memberId: "dev" }, "dev")).toBe(true);
     expect(revokedWithMember({ owner: "member", memberId: "other" }, "dev")).toBe(false);
     expect(revokedWithMember({ owner: "organization", memberId: null }, "dev")).toBe(false);
+  });
+});
+
+describe("which key refusals a grant can lift", () => {
+  it.each([
+    ["key_domain_not_writable", true],
+    ["no_writable_domains", true],
+    ["key_holder_outranks_caller", false],
+    ["organization_key_requires_admin", false],
+    ["key_name_taken", false],
+  ])("%s: %s", (rule, liftable) => {
+    expect(liftableByGrant(rule)).toBe(liftable);
   });
 });

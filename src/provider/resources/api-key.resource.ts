@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { ApiKey, KeyOwner } from "../../api/types";
 import { parseDuration } from "../../duration";
 import { PostscaleError } from "../../errors";
-import { checkOrganizationKeyMember, domainProblem, keyMaterialProblem, nameProblem, resolveKeyScope, type KeyHolder } from "../../policy";
+import { checkOrganizationKeyMember, domainProblem, keyMaterialProblem, liftableByGrant, nameProblem, resolveKeyScope, type KeyHolder } from "../../policy";
 import { defineResource } from "../framework/resource";
 import { defineSchema, present, type ConfigOf, type StateOf } from "../framework/schema";
 import { UNKNOWN, isUnknown, type Diagnostic, type ObjectValue, type Value } from "../protocol/types";
@@ -14,9 +14,6 @@ const OWNERS: readonly KeyOwner[] = ["organization", "member"];
 
 /** The longest rotation_overlap the server accepts (PUT /v1/api-keys/{id}/secret's overlap_seconds). */
 const MAX_OVERLAP_SECONDS = 86_400;
-
-/** Refusals that a grant applied concurrently in the same apply can lift. */
-const GRANT_DEPENDENT_RULES = new Set(["key_domain_not_writable", "no_writable_domains"]);
 
 const schema = defineSchema({
   description:
@@ -34,7 +31,8 @@ const schema = defineSchema({
       type: "string",
       optional: true,
       requiresReplace: true,
-      description: 'For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key.',
+      description:
+        'For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key. A member key works once its holder has joined: until they accept their invitation it answers 401 (rule key_holder_not_joined).',
     },
     domains: {
       type: ["set", "string"],
@@ -426,7 +424,7 @@ async function retryWhileGrantPending<T>(ctx: ProviderContext, memberId: string 
     } catch (err) {
       const rule = problemRule(err);
       const remaining = deadline - Date.now();
-      if (memberId === null || rule === undefined || !GRANT_DEPENDENT_RULES.has(rule) || remaining <= 0) throw err;
+      if (memberId === null || rule === undefined || !liftableByGrant(rule) || remaining <= 0) throw err;
       await ctx.snapshot.grantChangeOrTimeout(memberId, Math.min(pause, remaining));
       pause = Math.min(pause * 2, 4000);
     }

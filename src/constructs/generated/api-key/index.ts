@@ -22,7 +22,7 @@ export interface ApiKeyConfig extends cdktf.TerraformMetaArguments {
   */
   readonly expiresAt?: string;
   /**
-  * For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key.
+  * For owner "member": the member who holds the key (required, so the holder is explicit in review). Must be unset for owner "organization". Changing it replaces the key. A member key works once its holder has joined: until they accept their invitation it answers 401 (rule key_holder_not_joined).
   *
   * Docs at Terraform Registry: {@link https://registry.terraform.io/providers/postscale/postscale/latest/docs/resources/api_key#member_id ApiKey#member_id}
   */
