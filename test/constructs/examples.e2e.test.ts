@@ -86,6 +86,6 @@ describe("examples synth offline with cdktf synth", () => {
     } catch (err) {
       stderr = String((err as { stderr?: Buffer }).stderr) + String((err as { stdout?: Buffer }).stdout);
     }
-    expect(stderr).toContain("team team declares 3 admins (a@example.com, b@example.com, ops@example.com), more than the organization policy allows (MaxAdmins 2)");
+    expect(stderr).toContain('access rule "MaxAdmins": 3 admins (a@example.com, b@example.com, ops@example.com), more than 2');
   });
 });
