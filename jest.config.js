@@ -14,8 +14,7 @@ const SERVER = [
   "/test/api/client\\.integration\\.test\\.ts$",
   "/test/provider/resources/(.*\\.resource|.*\\.ephemeral|provider)\\.test\\.ts$",
 ];
-// The fault runs' acceptance test drives OpenTofu but is named without the suffix.
-const E2E = ["\\.e2e\\.test\\.ts$", "/test/faults/faults\\.test\\.ts$"];
+const E2E = ["\\.e2e\\.test\\.ts$"];
 
 const tier = (displayName, testRegex, ignored = []) => ({
   displayName,
