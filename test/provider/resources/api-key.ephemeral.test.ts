@@ -107,7 +107,7 @@ describe("postscale_api_key (ephemeral) against the server", () => {
   it("close revokes the key (401 afterwards); closing it again counts as done", async () => {
     const opened = await open({ owner: "organization", domains: [APP] });
     const secret = opened.result!.secret as string;
-    await expect(as(secret).me()).resolves.toBeDefined();
+    await expect(as(secret).me()).resolves.toMatchObject({ key: { id: opened.result!.id } });
     expect(await ephemeral.close!(ctx, { private: opened.private! })).toEqual({});
     await expect(as(secret).me()).rejects.toMatchObject({ code: "POSTSCALE_E_UNAUTHENTICATED" });
     expect(await ephemeral.close!(ctx, { private: opened.private! })).toEqual({});
