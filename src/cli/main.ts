@@ -7,16 +7,17 @@ import { PostscaleError } from "../errors";
  */
 export function buildProgram(): Command {
   const program = new Command("postscale")
-    .description("Postscale team access as code: local API server, Terraform provider, access review.")
+    .description("Postscale team access as code: a new project, export of an existing organization, the Terraform provider, access review and checks, and a local API server.")
     .showHelpAfterError()
     .exitOverride();
 
-  require("./server.command").register(program);
-  require("./provider.command").register(program);
-  require("./review.command").register(program);
+  // In the order a new user meets them.
   require("./init.command").register(program);
   require("./export.command").register(program);
+  require("./provider.command").register(program);
+  require("./review.command").register(program);
   require("./check.command").register(program);
+  require("./server.command").register(program);
   return program;
 }
 

@@ -33,7 +33,7 @@ async function readInput(source: string, engine: string | undefined): Promise<st
 export function register(program: Command): void {
   program
     .command("review")
-    .description("Review the access changes in a plan: `tofu show -json <planfile>` output (Terraform and cdktf plans too).")
+    .description("Review the access changes in a plan: a saved plan (tofu/terraform plan -out, cdktf diff) or its `show -json` output.")
     .argument("<plan>", "a saved plan (tofu/terraform plan -out, cdktf's cdktf.out/stacks/<stack>/plan), its `show -json` output, or - to read JSON from standard input")
     .option("--engine <binary>", "engine that reads a saved plan (default: $TERRAFORM_BINARY_NAME, else tofu, else terraform on PATH)")
     .option("--json", "print the review as JSON for tools instead of markdown")
