@@ -22,7 +22,9 @@
  * program would pay; row (a) shows it separately when it is set.
  *
  * Needs `npm run build` (the provider bundle) and `npm run setup:engine`.
- * Not a test: prints a table for docs/benchmarks.md ("## Provider").
+ * Not a test: prints a table for docs/benchmarks.md ("## Provider") and exits 2
+ * when a target of issue 15 is missed (handshake ≤ 1.2x node, one-resource
+ * plan ≤ 2.5x and providers schema ≤ 2x the Go provider).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -40,8 +42,10 @@ const RUNS = arg("runs", 9);
 const KEEP_NODE_CA = process.argv.includes("--keep-node-ca");
 const machineCa = process.env.NODE_EXTRA_CA_CERTS;
 const baseEnv = KEEP_NODE_CA ? { ...process.env } : benchBaseEnv();
-const HANDSHAKE_TARGET = 1.5;
+// Issue 15's targets; the bench exits 2 when one is missed.
+const HANDSHAKE_TARGET = 1.2;
 const PLAN_TARGET = 2.5;
+const SCHEMA_TARGET = 2;
 
 /** Runs every measurement of `subjects` RUNS times, interleaved so machine noise hits them alike; one unrecorded warm-up each. */
 async function interleaved(subjects) {
@@ -108,6 +112,7 @@ async function main() {
     const handshakeRatio = handshake.postscale.median / handshake.node.median;
     const planRatio = planCreate.postscale.median / planCreate.time.median;
     const refreshRatio = planRefresh.postscale.median / planRefresh.time.median;
+    const schemaRatio = schema.postscale.median / schema.time.median;
     const header = ["", "median ms", "min ms", "max ms", "ratio"];
     const out = [];
     out.push(`NODE_EXTRA_CA_CERTS ${KEEP_NODE_CA ? "kept" : "removed"} for every run.`);
@@ -122,7 +127,7 @@ async function main() {
     out.push("", "(b) `tofu providers schema -json`", "");
     out.push(markdownTable(header, [
       row("no provider", schema.none),
-      row("postscale", schema.postscale, `${fmtRatio(schema.postscale.median / schema.time.median)} Go`),
+      row("postscale", schema.postscale, `${fmtRatio(schemaRatio)} Go`),
       row("time (Go)", schema.time, "1.00x"),
     ]));
     out.push("", "(c) one-resource `tofu plan`", "");
@@ -137,7 +142,10 @@ async function main() {
     out.push("");
     out.push(`Handshake vs bare node: ${fmtRatio(handshakeRatio)} (target ≤ ${HANDSHAKE_TARGET}x: ${verdict(handshakeRatio, HANDSHAKE_TARGET)}).`);
     out.push(`One-resource plan vs Go: ${fmtRatio(planRatio)} to create, ${fmtRatio(refreshRatio)} refresh (target ≤ ${PLAN_TARGET}x: ${verdict(Math.max(planRatio, refreshRatio), PLAN_TARGET)}).`);
+    out.push(`providers schema vs Go: ${fmtRatio(schemaRatio)} (target ≤ ${SCHEMA_TARGET}x: ${verdict(schemaRatio, SCHEMA_TARGET)}).`);
     console.log(out.join("\n"));
+    const missed = handshakeRatio > HANDSHAKE_TARGET || Math.max(planRatio, refreshRatio) > PLAN_TARGET || schemaRatio > SCHEMA_TARGET;
+    if (missed) process.exitCode = 2;
   } finally {
     if (server) await server.close();
     rmSync(work, { recursive: true, force: true });
