@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PostscaleClient } from "../../src/api";
+import { stopBackground } from "../../src/cli/background";
 import { type EngineName, repositoryRoot, requireEngine } from "../../src/provider/engine";
 import { e2eEngines } from "../e2e/harness";
 import { guideScript, guideSteps } from "./guide-script";
@@ -72,17 +73,6 @@ async function followGuide(engine: EngineName, folder: string): Promise<GuideRun
   return { code, output, project: join(folder, "team-access") };
 }
 
-/** Stops a local server the guide left running (when a step failed before its last block). */
-function stopLeftoverServer(project: string): void {
-  const pidFile = join(project, ".postscale", "server.pid");
-  if (!existsSync(pidFile)) return;
-  try {
-    process.kill(Number(readFileSync(pidFile, "utf8")), "SIGTERM");
-  } catch {
-    // already gone
-  }
-}
-
 describe("docs/guide.md", () => {
   it("has shell blocks to run and a main.ts to write", () => {
     const steps = guideSteps(GUIDE);
@@ -100,8 +90,9 @@ describe("docs/guide.md", () => {
       // The guide stops its server at the end; start it again to look at what it made.
     });
 
-    afterAll(() => {
-      if (run) stopLeftoverServer(run.project);
+    afterAll(async () => {
+      // A step that failed before the guide's last block leaves its server running.
+      if (run) await stopBackground(join(run.project, ".postscale"));
       if (folder) rmSync(folder, { recursive: true, force: true });
     });
 
