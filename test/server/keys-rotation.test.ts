@@ -213,6 +213,37 @@ describe.each(BACKENDS)("key rotation on %s", (backend) => {
       expect(await works(s.as(other.secret))).toBe(true);
     });
 
+    test("an admin demoted to member can no longer rotate a member's key, with their session or their key", async () => {
+      const s = server();
+      const demoted = await s.onboard(`demoted-${Math.random().toString(36).slice(2, 8)}@example.com`, "admin");
+      const ownKey = await s.createKey(demoted.api, { name: "demoted laptop", owner: "member" });
+      const target = await s.createKey(member.api, { name: `max target ${Math.random()}`, owner: "member" });
+      ok(await s.owner.patch(`/v1/team/members/${demoted.id}`, { role: "member" }));
+      for (const as of [demoted.api, s.as(ownKey.secret)]) {
+        const res = await as.put(`/v1/api-keys/${target.id}/secret`, {});
+        expect([403, 404]).toContain(res.status);
+        expectProblem(res, res.status);
+      }
+      expect(await works(s.as(target.secret))).toBe(true);
+    });
+
+    test("a rotation racing the rotator's demotion either happens before it or is refused; never a rotation after", async () => {
+      const s = server();
+      const racer = await s.onboard(`racer-${Math.random().toString(36).slice(2, 8)}@example.com`, "admin");
+      const target = await s.createKey(member.api, { name: `max raced ${Math.random()}`, owner: "member" });
+      const [rotation, demotion] = await Promise.all([racer.api.put(`/v1/api-keys/${target.id}/secret`, {}), s.owner.patch(`/v1/team/members/${racer.id}`, { role: "member" })]);
+      ok(demotion);
+      if (rotation.status === 200) {
+        expect(await works(s.as(target.secret))).toBe(false);
+        expect(await works(s.as(rotation.body.secret))).toBe(true);
+      } else {
+        expect([403, 404]).toContain(rotation.status);
+        expect(await works(s.as(target.secret))).toBe(true);
+      }
+      // Whatever the order, once demoted the racer cannot rotate it.
+      expect([403, 404]).toContain((await racer.api.put(`/v1/api-keys/${target.id}/secret`, {})).status);
+    });
+
     test("the admin rotates a member's key; a rotated-away secret answers 401 on every route", async () => {
       const s = server();
       const key = await s.createKey(member.api, { name: "max laptop", owner: "member" });
