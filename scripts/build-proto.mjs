@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 /**
- * Generates `.gen/tfplugin6.json`: the protobuf descriptor (protobufjs JSON
- * form) the provider protocol layer serves at run time.
+ * Generates, from the pinned protocol:
+ * - `.gen/tfplugin6.json`: the protobuf descriptor (protobufjs JSON form),
+ *   which the tests' grpc-js clients load by reflection;
+ * - `.gen/tfplugin6-codecs.js`: static encoders and decoders for every
+ *   message (protobufjs-cli's `static-module` target), which the provider's
+ *   RPC server uses, so that no codec is built from a descriptor when a
+ *   provider process starts (the engine starts one three times per plan);
+ * - `.gen/tfplugin6-methods.json`: each served method's path, its request
+ *   and response message names, and whether it streams its responses.
  *
  * - tfplugin6 comes from the OpenTofu Go module pinned in tools/tofu (its
  *   `docs/plugin-protocol/tfplugin6.10.proto`), located with
@@ -15,8 +22,9 @@
  * Run: `node scripts/build-proto.mjs` (part of `npm run build`).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,6 +32,8 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const OPENTOFU_MODULE = "github.com/opentofu/opentofu@v1.12.6";
 const PROTO_IN_MODULE = "docs/plugin-protocol/tfplugin6.10.proto";
 const OUTPUT = join(repoRoot, ".gen", "tfplugin6.json");
+const CODECS = join(repoRoot, ".gen", "tfplugin6-codecs.js");
+const METHODS = join(repoRoot, ".gen", "tfplugin6-methods.json");
 
 // proto-loader's own protobufjs, so the JSON matches what `fromJSON` reads.
 const requireFromLoader = createRequire(require_resolve("@grpc/proto-loader"));
@@ -85,7 +95,65 @@ function addGoPluginServices(root) {
   root.define("grpc.health").add(health);
 }
 
-function main() {
+/**
+ * tfplugin6.Schema.Object is renamed for the static code only: pbjs names
+ * each generated constructor after its message, and a function called
+ * `Object` shadows the global inside its own closure (its enum's
+ * `Object.create` then calls the message's `create`). Message names are not
+ * on the wire (fields are numbered), so the bytes are the same.
+ */
+const RENAMED_FOR_STATIC_CODE = { from: "tfplugin6.Schema.Object", to: "ObjectType" };
+
+function renameForStaticCode(root) {
+  const type = root.lookupType(RENAMED_FOR_STATIC_CODE.from);
+  const users = [];
+  root.nestedArray.forEach(function visit(node) {
+    if (node instanceof protobuf.Type) {
+      for (const field of node.fieldsArray) if (field.resolvedType === type) users.push(field);
+    }
+    node.nestedArray?.forEach(visit);
+  });
+  const parent = type.parent;
+  parent.remove(type);
+  type.name = RENAMED_FOR_STATIC_CODE.to;
+  parent.add(type);
+  for (const field of users) field.type = type.fullName.slice(1);
+  root.resolveAll();
+}
+
+/** Writes CODECS with pbjs from the (renamed) descriptor; the .proto's comments are left out. */
+async function writeStaticCodecs(root) {
+  const input = join(mkdtempSync(join(tmpdir(), "build-proto-")), "tfplugin6.json");
+  writeFileSync(input, JSON.stringify(root.toJSON()));
+  const { pbjs } = createRequire(join(repoRoot, "package.json"))("protobufjs-cli");
+  const args = ["-t", "static-module", "-w", "commonjs", "--keep-case", "--no-comments", "--no-beautify", "--no-verify", "--no-convert", "--no-delimited", "--no-service", "--no-typeurl", "-o", CODECS, input];
+  await new Promise((resolve, reject) => pbjs.main(args, (err) => (err ? reject(err) : resolve())));
+  rmSync(dirname(input), { recursive: true, force: true });
+  process.stdout.write(`build-proto: wrote ${CODECS}\n`);
+}
+
+/** Every method of every service: `/pkg.Service/Method` → message names in the codecs. */
+function writeMethods(root) {
+  const methods = {};
+  root.nestedArray.forEach(function visit(node) {
+    if (node instanceof protobuf.Service) {
+      for (const method of node.methodsArray) {
+        method.resolve();
+        methods[`/${node.fullName.slice(1)}/${method.name}`] = {
+          request: method.resolvedRequestType.fullName.slice(1),
+          response: method.resolvedResponseType.fullName.slice(1),
+          serverStreaming: Boolean(method.responseStream),
+          clientStreaming: Boolean(method.requestStream),
+        };
+      }
+    }
+    node.nestedArray?.forEach(visit);
+  });
+  writeFileSync(METHODS, JSON.stringify(methods, null, 1) + "\n");
+  process.stdout.write(`build-proto: wrote ${METHODS} (${Object.keys(methods).length} methods)\n`);
+}
+
+async function main() {
   const protoPath = join(openTofuModuleDir(), PROTO_IN_MODULE);
   if (!existsSync(protoPath)) {
     throw new Error(`build-proto: ${PROTO_IN_MODULE} is missing from the OpenTofu module (${protoPath})`);
@@ -99,6 +167,10 @@ function main() {
   mkdirSync(dirname(OUTPUT), { recursive: true });
   writeFileSync(OUTPUT, JSON.stringify(root.toJSON()) + "\n");
   process.stdout.write(`build-proto: wrote ${OUTPUT} from ${protoPath}\n`);
+
+  renameForStaticCode(root);
+  writeMethods(root);
+  await writeStaticCodecs(root);
 }
 
-main();
+await main();

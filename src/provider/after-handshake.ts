@@ -1,11 +1,11 @@
 /**
  * Entry point of the provider bundle's second file,
  * postscale-provider-server.js: everything the provider process needs only
- * after the handshake line (grpc-js, protobuf, the provider service, the
- * resources and the HTTP client). scripts/build-provider.mjs points the two
- * lazy requires of the first file, `./grpc-server` in protocol/serve.ts and
+ * after the handshake line (the RPC server, the generated codecs, the provider
+ * service, the resources and the HTTP client). scripts/build-provider.mjs points the two
+ * lazy requires of the first file, `./rpc-server` in protocol/serve.ts and
  * `./provider` in main.ts, at this file, so V8 compiles none of it before
  * the engine has its handshake line.
  */
-export { createConnectionHandler } from "./protocol/grpc-server";
+export { createRpcServer } from "./protocol/rpc-server";
 export { postscaleProvider } from "./provider";

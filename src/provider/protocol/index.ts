@@ -7,4 +7,3 @@
 export * from "./types";
 export { createLogger, formatLogLine, log, lowestLevelFor, setLogSink, setLowestLevel, type LogFields, type Logger, type LogLevel } from "./log";
 export { handshakeLine, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, serve, type ServeOptions } from "./serve";
-export type { Descriptor } from "./descriptor";

@@ -4,7 +4,6 @@
  * exception (from a resource, or a value that does not match its schema)
  * becomes an error diagnostic, never a crashed process.
  */
-import type { sendUnaryData, ServerUnaryCall, UntypedServiceImplementation } from "@grpc/grpc-js";
 import { decodeJson, decodeObject, encodeDynamicValue, type DynamicValueBytes } from "./codec";
 import type { Logger } from "./log";
 import type { ClientCapabilities, DataSourceType, Diagnostic, EphemeralResourceType, ObjectValue, ProviderDefinition, ResourceType, Schema } from "./types";
@@ -28,13 +27,16 @@ export const SERVER_CAPABILITIES = {
 type Request = Record<string, any>;
 type Response = Record<string, unknown> & { diagnostics?: ProtoDiagnostic[] };
 
+/** One RPC: the decoded request in, the response message out. */
+export type UnaryHandler = (request: Request) => Promise<Record<string, unknown>>;
+
 const EMPTY = new Uint8Array(0);
 
 /** Summary of the diagnostic reporting an exception thrown while serving an RPC. */
 export const UNEXPECTED_ERROR_SUMMARY = "Unexpected Provider Error";
 
 /** Builds the handlers of tfplugin6.Provider for `definition`. */
-export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, logger: Logger): UntypedServiceImplementation {
+export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, logger: Logger): Record<string, UnaryHandler> {
   const resources = new Map<string, ResourceType<Ctx>>(definition.resources.map((r) => [r.name, r]));
   const dataSources = new Map<string, DataSourceType<Ctx>>(definition.dataSources.map((d) => [d.name, d]));
   const ephemerals = new Map<string, EphemeralResourceType<Ctx>>((definition.ephemeralResources ?? []).map((e) => [e.name, e]));
@@ -52,18 +54,16 @@ export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, 
 
   /** Wraps an RPC body: logs it, and turns a thrown error into an error diagnostic. */
   const unary =
-    (rpc: string, body: (req: Request) => Promise<Response> | Response) =>
-    (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>): void => {
-      const req = call.request;
+    (rpc: string, body: (req: Request) => Promise<Response> | Response): UnaryHandler =>
+    (req) => {
       logger.trace(`${rpc} received`, req.type_name ? { tf_rpc: rpc, tf_resource_type: req.type_name } : { tf_rpc: rpc });
-      Promise.resolve()
+      return Promise.resolve()
         .then(() => body(req))
         .catch((err: unknown): Response => {
           const error = err instanceof Error ? err : new Error(String(err));
           logger.error(`${rpc} failed: ${error.message}`, { tf_rpc: rpc, stack: error.stack });
           return { diagnostics: diagnosticsToProto([errorDiagnostic(UNEXPECTED_ERROR_SUMMARY, error.message)]) };
-        })
-        .then((res) => callback(null, res));
+        });
     };
 
   const diagnostics = (list: readonly Diagnostic[] | undefined) => diagnosticsToProto(list);
@@ -262,13 +262,13 @@ export function createProviderService<Ctx>(definition: ProviderDefinition<Ctx>, 
       return { diagnostics: diagnostics(result.diagnostics) };
     }),
 
-    StopProvider: (call: ServerUnaryCall<Request, { Error: string }>, callback: sendUnaryData<{ Error: string }>) => {
+    StopProvider: () => {
       logger.debug("StopProvider received");
-      Promise.resolve()
+      return Promise.resolve()
         .then(() => definition.stop?.())
         .then(
-          () => callback(null, { Error: "" }),
-          (err: unknown) => callback(null, { Error: err instanceof Error ? err.message : String(err) }),
+          () => ({ Error: "" }),
+          (err: unknown) => ({ Error: err instanceof Error ? err.message : String(err) }),
         );
     },
   };

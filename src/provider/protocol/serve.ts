@@ -3,20 +3,18 @@
  *
  * Order matters for start-up time, which every engine command pays once per
  * provider: the handshake line is printed as soon as a listening socket
- * exists, and only then are grpc-js and the provider service loaded, in the
- * same synchronous turn. Connections the engine opens meanwhile wait in the
- * kernel's accept queue; they are accepted only once the event loop runs
- * again, by which time the gRPC server is ready to take them (through
- * grpc-js' connection injector, which serves sockets we accepted ourselves).
- * This module itself imports only node built-ins and small modules of this
- * layer; `./grpc-server` is the one require that brings in the rest.
+ * exists, and only then is the RPC server (and with it the generated
+ * codecs) loaded, in the same synchronous turn. Connections the engine
+ * opens meanwhile wait in the kernel's accept queue; they are accepted only
+ * once the event loop runs again, by which time the server is ready to take
+ * them. This module itself imports only node built-ins and small modules of
+ * this layer; `./rpc-server` is the one require that brings in the rest.
  */
 import { mkdtempSync, rmSync, writeSync } from "node:fs";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateServerCertificate } from "./certificate";
-import type { Descriptor } from "./descriptor";
 import { log as rootLogger, type Logger } from "./log";
 import type { ProviderDefinition } from "./types";
 
@@ -41,8 +39,6 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
   /** "unix" (default off Windows) or "tcp" on 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT. */
   network?: "unix" | "tcp";
-  /** Defaults to the generated `.gen/tfplugin6.json` (inlined when bundled). */
-  descriptor?: Descriptor;
   logger?: Logger;
 }
 
@@ -96,16 +92,20 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
 
     const onListening = (address: string) => {
       writeSync(1, handshakeLine(network, address, certificate?.der ?? null));
-      // Loads grpc-js and the provider service in the same synchronous turn:
-      // no connection can be accepted before this handler exists.
-      const { createConnectionHandler } = require("./grpc-server") as typeof import("./grpc-server");
-      const handleConnection = createConnectionHandler(definition, {
-        descriptor: options.descriptor,
+      // Loads the RPC server in the same synchronous turn: no connection
+      // can be accepted before it exists.
+      const { createRpcServer } = require("./rpc-server") as typeof import("./rpc-server");
+      const stopped = () => process.exit(0);
+      const server = createRpcServer(definition, {
         logger,
         tls: clientCa && certificate ? { clientCertPem: clientCa, certificate } : undefined,
-        onStopped: () => process.exit(0),
-        shutdownGraceMs: SHUTDOWN_GRACE_MS,
+        onShutdown: () => {
+          setTimeout(stopped, SHUTDOWN_GRACE_MS).unref();
+          server.close(stopped);
+        },
       });
+      logger.debug("gRPC server ready", { tls: Boolean(clientCa) });
+      const handleConnection = (socket: Socket) => server.handleConnection(socket);
       const engineGone = () => {
         logger.info("the engine process is gone; exiting");
         process.exit(0);

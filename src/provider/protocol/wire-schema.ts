@@ -1,10 +1,18 @@
 /**
  * Conversions from the provider contract (types.ts) to tfplugin6 protobuf
  * messages: schemas, diagnostics and attribute paths. Field names are the
- * .proto's own (the descriptor is loaded with `keepCase`).
+ * .proto's own; enums are their numbers (the generated encoders write
+ * numbers; test/provider/protocol checks these against the .proto).
  */
 import { typeToJson } from "./cty";
 import type { AttributePath, Block, Diagnostic, Schema } from "./types";
+
+/** tfplugin6.Diagnostic.Severity. */
+export const SEVERITY = { ERROR: 1, WARNING: 2 } as const;
+/** tfplugin6.StringKind. */
+export const STRING_KIND = { PLAIN: 0 } as const;
+/** tfplugin6.Schema.NestedBlock.NestingMode. */
+export const NESTING_MODE = { SINGLE: 1, LIST: 2, SET: 3 } as const;
 
 /** tfplugin6.AttributePath. */
 export interface ProtoAttributePath {
@@ -13,7 +21,7 @@ export interface ProtoAttributePath {
 
 /** tfplugin6.Diagnostic. */
 export interface ProtoDiagnostic {
-  severity: "ERROR" | "WARNING";
+  severity: (typeof SEVERITY)[keyof typeof SEVERITY];
   summary: string;
   detail: string;
   attribute?: ProtoAttributePath;
@@ -26,7 +34,7 @@ export interface ProtoBlock {
     name: string;
     type: Buffer;
     description: string;
-    description_kind: "PLAIN";
+    description_kind: typeof STRING_KIND.PLAIN;
     required: boolean;
     optional: boolean;
     computed: boolean;
@@ -37,12 +45,12 @@ export interface ProtoBlock {
   block_types: {
     type_name: string;
     block: ProtoBlock;
-    nesting: "SINGLE" | "LIST" | "SET";
+    nesting: (typeof NESTING_MODE)[keyof typeof NESTING_MODE];
     min_items: number;
     max_items: number;
   }[];
   description: string;
-  description_kind: "PLAIN";
+  description_kind: typeof STRING_KIND.PLAIN;
   deprecated: boolean;
 }
 
@@ -52,7 +60,7 @@ export interface ProtoSchema {
   block: ProtoBlock;
 }
 
-const NESTING = { single: "SINGLE", list: "LIST", set: "SET" } as const;
+const NESTING = { single: NESTING_MODE.SINGLE, list: NESTING_MODE.LIST, set: NESTING_MODE.SET } as const;
 
 /** A schema as GetProviderSchema sends it; attributes and blocks in name order. */
 export function schemaToProto(schema: Schema): ProtoSchema {
@@ -70,7 +78,7 @@ function blockToProto(block: Block, version: number): ProtoBlock {
           name,
           type: Buffer.from(typeToJson(a.type), "utf8"),
           description: a.description,
-          description_kind: "PLAIN" as const,
+          description_kind: STRING_KIND.PLAIN,
           required: a.required ?? false,
           optional: a.optional ?? false,
           computed: a.computed ?? false,
@@ -92,7 +100,7 @@ function blockToProto(block: Block, version: number): ProtoBlock {
         };
       }),
     description: block.description,
-    description_kind: "PLAIN",
+    description_kind: STRING_KIND.PLAIN,
     deprecated: block.deprecated ?? false,
   };
 }
@@ -104,7 +112,7 @@ export function attributePathToProto(path: AttributePath): ProtoAttributePath {
 
 export function diagnosticToProto(diagnostic: Diagnostic): ProtoDiagnostic {
   const out: ProtoDiagnostic = {
-    severity: diagnostic.severity === "error" ? "ERROR" : "WARNING",
+    severity: diagnostic.severity === "error" ? SEVERITY.ERROR : SEVERITY.WARNING,
     summary: diagnostic.summary,
     detail: diagnostic.detail ?? "",
   };

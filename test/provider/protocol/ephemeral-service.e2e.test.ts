@@ -6,7 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { decodeObject, encodeDynamicValue } from "../../../src/provider/protocol/codec";
-import { createGrpcServer } from "../../../src/provider/protocol/grpc-server";
+import { createRpcServer, type RpcServer } from "../../../src/provider/protocol/rpc-server";
 import { setLogSink } from "../../../src/provider/protocol/log";
 import type { EphemeralResourceType, ProviderDefinition, Schema } from "../../../src/provider/protocol/types";
 import { connect, type Clients } from "./grpc-client";
@@ -47,11 +47,9 @@ const token: EphemeralResourceType<ToyCtx> = {
 const withToken: ProviderDefinition<ToyCtx> = { ...toyProvider, ephemeralResources: [token] };
 const dv = (audience: string) => encodeDynamicValue({ audience, value: null }, tokenSchema.block);
 
-async function start(definition: ProviderDefinition<ToyCtx>): Promise<{ server: grpc.Server; clients: Clients }> {
-  const server = createGrpcServer(definition);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+async function start(definition: ProviderDefinition<ToyCtx>): Promise<{ server: RpcServer; clients: Clients }> {
+  const server = createRpcServer(definition);
+  const port = await server.listen("127.0.0.1");
   const clients = connect(`127.0.0.1:${port}`);
   await clients.provider("ConfigureProvider", { terraform_version: "1.12.6", config: encodeDynamicValue({ prefix: "p" }, toyProvider.schema.block) });
   return { server, clients };
@@ -64,12 +62,12 @@ beforeAll(() => {
 afterAll(() => setLogSink(restoreSink));
 
 describe("a provider with an ephemeral resource", () => {
-  let server: grpc.Server;
+  let server: RpcServer;
   let c: Clients;
   beforeAll(async () => ({ server, clients: c } = await start(withToken)));
   afterAll(() => {
     c.close();
-    server.forceShutdown();
+    server.destroy();
   });
 
   it("lists it in GetMetadata and GetProviderSchema", async () => {
@@ -124,12 +122,12 @@ describe("a provider with an ephemeral resource", () => {
 });
 
 describe("a provider without ephemeral resources", () => {
-  let server: grpc.Server;
+  let server: RpcServer;
   let c: Clients;
   beforeAll(async () => ({ server, clients: c } = await start(toyProvider)));
   afterAll(() => {
     c.close();
-    server.forceShutdown();
+    server.destroy();
   });
 
   it("lists none and serves the rest unchanged", async () => {

@@ -1,10 +1,13 @@
 /**
- * A grpc-js client for the protocol tests, made from the same generated
- * descriptor the server uses. Calls return promises.
+ * A grpc-js client for the protocol tests: an independent gRPC
+ * implementation, with codecs built by reflection (proto-loader) from the
+ * descriptor .gen/tfplugin6.json, where the provider's server uses node:http2
+ * and the static codecs generated from the same protocol. Calls return
+ * promises.
  */
 import * as grpc from "@grpc/grpc-js";
-import { loadGrpcPackage } from "../../../src/provider/protocol/descriptor";
-import { MAX_MESSAGE_BYTES } from "../../../src/provider/protocol/grpc-server";
+import * as protoLoader from "@grpc/proto-loader";
+import { MAX_MESSAGE_BYTES } from "../../../src/provider/protocol/rpc-server";
 
 export type Call = (method: string, request?: object) => Promise<any>;
 
@@ -28,6 +31,12 @@ function promisify(client: grpc.Client): Call {
         err ? reject(err) : resolve(res),
       );
     });
+}
+
+/** proto-loader's reading of the descriptor: the .proto's names, enums as strings, int64 as numbers, defaults filled. */
+function loadGrpcPackage(): grpc.GrpcObject {
+  const descriptor = require("../../../.gen/tfplugin6.json") as Parameters<typeof protoLoader.fromJSON>[0];
+  return grpc.loadPackageDefinition(protoLoader.fromJSON(descriptor, { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true }));
 }
 
 /** Connects to `target` with `credentials` (insecure by default). */

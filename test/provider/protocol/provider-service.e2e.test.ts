@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { decode, encode } from "@msgpack/msgpack";
 import { decodeObject, encodeDynamicValue } from "../../../src/provider/protocol/codec";
-import { createGrpcServer } from "../../../src/provider/protocol/grpc-server";
+import { createRpcServer, type RpcServer } from "../../../src/provider/protocol/rpc-server";
 import { setLogSink } from "../../../src/provider/protocol/log";
 import { UNKNOWN, type ObjectValue, type ProviderDefinition } from "../../../src/provider/protocol/types";
 import { connect, type Clients } from "./grpc-client";
@@ -16,14 +16,12 @@ const logLines: string[] = [];
 
 async function start(definition: ProviderDefinition<ToyCtx>) {
   let shutdowns = 0;
-  const server = createGrpcServer(definition, { onShutdown: () => shutdowns++ });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const server = createRpcServer(definition, { onShutdown: () => shutdowns++ });
+  const port = await server.listen("127.0.0.1");
   return { server, clients: connect(`127.0.0.1:${port}`), shutdowns: () => shutdowns };
 }
 
-let server: grpc.Server;
+let server: RpcServer;
 let c: Clients;
 let shutdowns: () => number;
 let restoreSink: ReturnType<typeof setLogSink>;
@@ -36,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   c.close();
-  server.forceShutdown();
+  server.destroy();
   setLogSink(restoreSink);
 });
 
@@ -239,7 +237,7 @@ describe("state upgrade", () => {
     });
     afterAll(() => {
       plain.clients.close();
-      plain.server.forceShutdown();
+      plain.server.destroy();
     });
 
     it("keeps the stored state, adding attributes as null and dropping removed ones", async () => {
