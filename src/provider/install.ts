@@ -5,15 +5,18 @@
  * registry hosts (`postscale/postscale` means a different host to each
  * engine).
  *
- * What gets installed is a launcher script named
- * `terraform-provider-postscale_v<version>` that `exec`s the current node on
- * the bundled provider (dist/provider/terraform-provider-postscale.js from
- * `npm run build`, and postscale-provider-server.js which it loads after the
- * handshake), copied beside it so an install does not depend on the
- * checkout. `exec` matters: the engine stops a provider by killing its
- * direct child, which must be node itself.
+ * What gets installed is a launcher named
+ * `terraform-provider-postscale_v<version>`: the provider's entry bundle
+ * (dist/provider/terraform-provider-postscale.js from `npm run build`) with
+ * this node as its `#!` interpreter, and beside it
+ * postscale-provider-server.js, which the entry loads after the handshake,
+ * so an install does not depend on the checkout. Where node cannot be an
+ * interpreter line (see interpreterLine), the launcher is a shell script
+ * that `exec`s node on a copy of the entry bundle. Either way the engine's
+ * direct child is node itself, which is what the engine kills to stop a
+ * provider.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { repositoryRoot } from "./engine";
@@ -89,19 +92,32 @@ function shellQuote(value: string): string {
 }
 
 /**
- * V8 flags the launcher passes to node. `--liftoff-only` keeps WebAssembly
- * on V8's baseline compiler (it does not touch JavaScript): undici's HTTP
- * parser is WebAssembly, and its optimizing recompilation runs on background
- * threads that an exiting process waits for, which made every exit after
- * Shutdown take 300-1000 ms instead of 10-70 ms. The engine waits for that
- * exit one to three times per command; the few HTTP responses a provider
- * parses do not need optimized code.
+ * Flags the launcher passes to node: none. Any V8 flag on the command line
+ * makes V8 refuse Node's built-in code cache (about 10 ms of every start);
+ * the provider sets the one it needs at run time (wasm-baseline.ts).
  */
-export const NODE_FLAGS: readonly string[] = ["--liftoff-only"];
+export const NODE_FLAGS: readonly string[] = [];
 
-/** The launcher script's text. */
+/** The launcher script's text, for when node cannot be the launcher's own interpreter (see {@link launcherFile}). */
 export function launcherScript(node: string, bundle: string): string {
-  return `#!/bin/sh\nexec ${shellQuote(node)} ${NODE_FLAGS.join(" ")} ${shellQuote(bundle)} "$@"\n`;
+  return `#!/bin/sh\nexec ${[shellQuote(node), ...NODE_FLAGS, shellQuote(bundle)].join(" ")} "$@"\n`;
+}
+
+/** The longest `#!` line every Linux passes on whole (before 5.1 the kernel read 128 bytes). */
+const SHEBANG_MAX = 127;
+
+/**
+ * The launcher's first line when node can run it directly: the entry
+ * bundle itself with `#!<node> <flags>` on top (node skips that line). That
+ * saves exec'ing a shell on every provider start. Not possible when the
+ * node path has white space, the line would be too long for the kernel, or
+ * there is more than one flag (the kernel passes everything after the
+ * interpreter as one argument); then null, and the launcher is a script.
+ */
+export function interpreterLine(node: string): string | null {
+  const line = `#!${[node, ...NODE_FLAGS].join(" ")}`;
+  if (/\s/.test(node) || NODE_FLAGS.length > 1 || Buffer.byteLength(line) > SHEBANG_MAX) return null;
+  return `${line}\n`;
 }
 
 /**
@@ -132,14 +148,20 @@ export function installProvider(options: InstallOptions = {}): InstallResult {
   for (const host of REGISTRY_HOSTS) {
     const packageDir = join(dir, host, "postscale", "postscale", version, platform);
     mkdirSync(packageDir, { recursive: true });
-    const installedBundle = join(packageDir, INSTALLED_BUNDLE_NAME);
-    copyFileSync(bundle, installedBundle);
-    chmodSync(installedBundle, 0o644);
     const installedServerBundle = join(packageDir, SERVER_BUNDLE_NAME);
     copyFileSync(serverBundle, installedServerBundle);
     chmodSync(installedServerBundle, 0o644);
     const launcher = join(packageDir, `terraform-provider-postscale_v${version}`);
-    writeFileSync(launcher, launcherScript(node, installedBundle));
+    const installedBundle = join(packageDir, INSTALLED_BUNDLE_NAME);
+    rmSync(installedBundle, { force: true });
+    const shebang = interpreterLine(node);
+    if (shebang) {
+      writeFileSync(launcher, shebang + readFileSync(bundle, "utf8"));
+    } else {
+      copyFileSync(bundle, installedBundle);
+      chmodSync(installedBundle, 0o644);
+      writeFileSync(launcher, launcherScript(node, installedBundle));
+    }
     chmodSync(launcher, 0o755);
     launchers.push(launcher);
   }

@@ -16,6 +16,7 @@ import { teamMemberResource } from "./resources/team-member.resource";
 import { teamMembersDataSource } from "./resources/team-members.data-source";
 import { undeclaredAccessResource } from "./resources/undeclared-access.resource";
 import { isKnown } from "./resources/values";
+import { keepWasmOnBaselineCompiler } from "./wasm-baseline";
 
 /** The provider's version, as installed into the plugin mirror and reported to the engine. */
 export const PROVIDER_VERSION = "0.1.0";
@@ -102,6 +103,7 @@ export async function configureProvider(config: ObjectValue, env: NodeJS.Process
     };
   }
 
+  keepWasmOnBaselineCompiler();
   const stats = new RequestStats();
   stats.reportAtExit(nonEmpty(env.POSTSCALE_PROVIDER_STATS));
   // Eight retries with full-jitter backoff (about 10 s in all) ride out a server restart mid-apply; the client's four (about 1.5 s) do not.

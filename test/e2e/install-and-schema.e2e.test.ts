@@ -5,12 +5,12 @@
  * `providers schema -json`, and a rebuilt provider at the same version
  * (lock-file hash drift) installs again once its lock entry is dropped.
  */
-import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { dropProviderLock } from "../../src/provider/engine";
-import { INSTALLED_BUNDLE_NAME, REGISTRY_HOSTS, SERVER_BUNDLE_NAME, builtBundlePath, enginePlatform, installProvider } from "../../src/provider/install";
+import { INSTALLED_BUNDLE_NAME, NODE_FLAGS, REGISTRY_HOSTS, SERVER_BUNDLE_NAME, builtBundlePath, enginePlatform, installProvider, interpreterLine } from "../../src/provider/install";
 import { postscaleProvider } from "../../src/provider/provider";
 import { providerSchemasJson } from "../../src/provider/schema-json";
 import { PROVIDER_VERSION, e2eEngines, startHarness, type Harness } from "./harness";
@@ -37,15 +37,34 @@ describe("postscale provider (CLI)", () => {
       const launcher = join(packageDir, "terraform-provider-postscale_v1.2.3");
       expect(out).toContain(launcher);
       expect(statSync(launcher).mode & 0o111).toBe(0o111);
-      const script = readFileSync(launcher, "utf8");
-      expect(script).toMatch(/^#!\/bin\/sh\nexec /);
-      expect(script).toContain(`'${process.execPath}'`);
-      expect(script).toContain(`'${join(packageDir, INSTALLED_BUNDLE_NAME)}'`);
-      expect(readFileSync(join(packageDir, INSTALLED_BUNDLE_NAME))).toEqual(readFileSync(builtBundlePath()));
+      // node runs the entry bundle itself: no shell between the engine and node.
+      const firstLine = `#!${[process.execPath, ...NODE_FLAGS].join(" ")}\n`;
+      expect(readFileSync(launcher, "utf8")).toBe(firstLine + readFileSync(builtBundlePath(), "utf8"));
+      expect(existsSync(join(packageDir, INSTALLED_BUNDLE_NAME))).toBe(false);
       expect(readFileSync(join(packageDir, SERVER_BUNDLE_NAME))).toEqual(readFileSync(join(dirname(builtBundlePath()), SERVER_BUNDLE_NAME)));
       // The engine runs the first file with this prefix: only the launcher may have it.
       expect(readdirSync(packageDir).filter((name) => name.startsWith("terraform-provider-postscale"))).toEqual(["terraform-provider-postscale_v1.2.3"]);
     }
+  });
+
+  test("where node cannot be the interpreter line, the launcher is a script that execs node on a copy of the entry", () => {
+    expect(interpreterLine("/opt/my node/bin/node")).toBeNull();
+    expect(interpreterLine(`/${"x".repeat(130)}/node`)).toBeNull();
+    const spaced = join(dir, "node with space");
+    mkdirSync(spaced, { recursive: true });
+    const node = join(spaced, "node");
+    symlinkSync(process.execPath, node);
+    const result = installProvider({ dir: join(dir, "spaced"), version: "1.2.4", node });
+    const packageDir = dirname(result.launchers[0]);
+    const script = readFileSync(result.launchers[0], "utf8");
+    expect(script).toMatch(/^#!\/bin\/sh\nexec /);
+    expect(script).toContain(`'${node}'`);
+    expect(readFileSync(join(packageDir, INSTALLED_BUNDLE_NAME))).toEqual(readFileSync(builtBundlePath()));
+    const env = { ...process.env };
+    delete env.TF_PLUGIN_MAGIC_COOKIE;
+    const run = spawnSync(result.launchers[0], [], { env, encoding: "utf8" });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/provider plugin/);
   });
 
   test("install refuses a version that is not semantic", () => {
@@ -101,7 +120,7 @@ describe.each(e2eEngines())("the provider installed for %s", (engineName) => {
 
     // Same version, different bytes: what a rebuild produces.
     for (const host of REGISTRY_HOSTS) {
-      appendFileSync(join(harness.mirrorDir, host, "postscale", "postscale", PROVIDER_VERSION, enginePlatform(), INSTALLED_BUNDLE_NAME), "\n// rebuilt\n");
+      appendFileSync(join(harness.mirrorDir, host, "postscale", "postscale", PROVIDER_VERSION, enginePlatform(), SERVER_BUNDLE_NAME), "\n// rebuilt\n");
     }
     const drifted = await ws.run(["init"], [1]);
     expect(drifted.output).toMatch(/checksum|does not match|doesn't match/i);

@@ -15,9 +15,9 @@ export interface ServerCertificate {
   /** DER bytes of the certificate (what the handshake line carries). */
   der: Buffer;
   /** The certificate as PEM, for the TLS server. */
-  certPem: string;
+  readonly certPem: string;
   /** The private key as PKCS#8 PEM, for the TLS server. */
-  keyPem: string;
+  readonly keyPem: string;
 }
 
 // --- DER writer (ITU-T X.690), only what a certificate needs ---
@@ -135,10 +135,23 @@ export function toPem(label: string, der: Buffer): string {
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }
 
-/** A fresh ECDSA P-256 key pair and self-signed certificate for one provider process. */
+/**
+ * A fresh ECDSA P-256 key pair and self-signed certificate for one provider
+ * process. The PEM forms are made on first use: the handshake line needs
+ * only the DER, and the TLS server is created after the line is out.
+ */
 export function generateServerCertificate(now = new Date()): ServerCertificate {
   const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const der = selfSignedCertificateDer(publicKey, privateKey, now);
-  const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
-  return { der, certPem: toPem("CERTIFICATE", der), keyPem };
+  let certPem: string | undefined;
+  let keyPem: string | undefined;
+  return {
+    der,
+    get certPem() {
+      return (certPem ??= toPem("CERTIFICATE", der));
+    },
+    get keyPem() {
+      return (keyPem ??= privateKey.export({ type: "pkcs8", format: "pem" }) as string);
+    },
+  };
 }
