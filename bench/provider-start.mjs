@@ -12,7 +12,9 @@
  *   (c) a one-resource `tofu plan`: `time_static` vs an organization
  *       `postscale_api_key` against the local server (and `terraform_data`,
  *       no plugin at all), first with an empty state (plan to create), then
- *       after an apply (refresh, no changes).
+ *       after an apply (refresh, no changes);
+ *   (d) the same plan to create with Terraform 1.5.7, when it is built
+ *       (printed, not a target).
  *
  *   node bench/provider-start.mjs [--runs 9] [--keep-node-ca]
  *
@@ -109,6 +111,21 @@ async function main() {
     for (const name of Object.keys(ws)) await runTimed(tofu, ["apply", "-input=false", "-no-color", "-auto-approve"], { cwd: ws[name], env: engineEnv });
     const planRefresh = await interleaved(Object.fromEntries(Object.keys(ws).map((n) => [n, tofuIn(n, [...planArgs, "-detailed-exitcode"])])));
 
+    // (d) Terraform: the same plan to create, in its own workspaces (its .terraform differs).
+    let terraformPlan;
+    if (setup.terraform) {
+      const tfWs = {};
+      for (const name of ["postscale", "time"]) {
+        tfWs[name] = join(work, `ws-terraform-${name}`);
+        mkdirSync(tfWs[name]);
+        writeFileSync(join(tfWs[name], "main.tf"), configs[name]);
+        await runTimed(setup.terraform.binary, ["init", "-input=false", "-no-color"], { cwd: tfWs[name], env: engineEnv });
+      }
+      terraformPlan = await interleaved(
+        Object.fromEntries(Object.keys(tfWs).map((n) => [n, async () => (await runTimed(setup.terraform.binary, planArgs, { cwd: tfWs[n], env: engineEnv })).ms])),
+      );
+    }
+
     const handshakeRatio = handshake.postscale.median / handshake.node.median;
     const planRatio = planCreate.postscale.median / planCreate.time.median;
     const refreshRatio = planRefresh.postscale.median / planRefresh.time.median;
@@ -139,6 +156,13 @@ async function main() {
       row("postscale_api_key, refresh (no changes)", planRefresh.postscale, `${fmtRatio(refreshRatio)} Go`),
       row("time_static, refresh (no changes)", planRefresh.time, "1.00x"),
     ]));
+    if (terraformPlan) {
+      out.push("", `(d) one-resource plan to create, Terraform ${setup.terraform.version}`, "");
+      out.push(markdownTable(header, [
+        row("postscale_api_key", terraformPlan.postscale, `${fmtRatio(terraformPlan.postscale.median / terraformPlan.time.median)} Go`),
+        row("time_static", terraformPlan.time, "1.00x"),
+      ]));
+    }
     out.push("");
     out.push(`Handshake vs bare node: ${fmtRatio(handshakeRatio)} (target ≤ ${HANDSHAKE_TARGET}x: ${verdict(handshakeRatio, HANDSHAKE_TARGET)}).`);
     out.push(`One-resource plan vs Go: ${fmtRatio(planRatio)} to create, ${fmtRatio(refreshRatio)} refresh (target ≤ ${PLAN_TARGET}x: ${verdict(Math.max(planRatio, refreshRatio), PLAN_TARGET)}).`);

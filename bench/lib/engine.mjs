@@ -42,11 +42,15 @@ export function setUpEngine(parts, work, { timeProvider = false } = {}) {
   const includes = [...parts.PROVIDER_ADDRESSES];
   let timeBinary;
   if (timeProvider) {
-    const dir = join(mirror, TIME_PROVIDER.address, TIME_PROVIDER.version, parts.enginePlatform());
-    mkdirSync(dir, { recursive: true });
-    timeBinary = join(dir, `terraform-provider-time_v${TIME_PROVIDER.version}`);
-    copyFileSync(timeProviderBinary(), timeBinary);
-    includes.push(TIME_PROVIDER.address);
+    // Under both registry hosts: `hashicorp/time` means a different host to each engine.
+    for (const address of [TIME_PROVIDER.address, TIME_PROVIDER.address.replace("registry.opentofu.org", "registry.terraform.io")]) {
+      const dir = join(mirror, address, TIME_PROVIDER.version, parts.enginePlatform());
+      mkdirSync(dir, { recursive: true });
+      const binary = join(dir, `terraform-provider-time_v${TIME_PROVIDER.version}`);
+      copyFileSync(timeProviderBinary(), binary);
+      timeBinary ??= binary;
+      includes.push(address);
+    }
   }
   const cliConfigFile = join(work, "cli.tfrc");
   // No `direct` block: a provider missing from the mirror fails instead of being downloaded.
@@ -56,6 +60,8 @@ export function setUpEngine(parts, work, { timeProvider = false } = {}) {
   );
   return {
     engine,
+    /** Terraform (tools/bin), when `npm run setup:engine -- --with-terraform` built it. */
+    terraform: parts.findEngine("terraform"),
     mirror,
     /** Our installed launcher (the file the engine executes). */
     launcher: install.launchers[0],

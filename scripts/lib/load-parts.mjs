@@ -21,7 +21,7 @@ export async function loadParts(name) {
         'export { startServer } from "./src/server";',
         'export { PostscaleClient } from "./src/api";',
         'export { installProvider, builtBundlePath, enginePlatform } from "./src/provider/install";',
-        'export { requireEngine, engineEnv, writeCliConfig, PROVIDER_ADDRESSES } from "./src/provider/engine";',
+        'export { findEngine, requireEngine, engineEnv, writeCliConfig, PROVIDER_ADDRESSES } from "./src/provider/engine";',
       ].join("\n"),
       resolveDir: repoRoot,
       loader: "ts",

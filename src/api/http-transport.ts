@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { setTimeout as delay } from "node:timers/promises";
-import { Agent, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { PostscaleError, type AttemptRecord } from "../errors";
 import { parseRetryAfterMs, retryDelayMs, type BackoffSettings } from "./backoff";
 import { cancelledError, networkError, responseError, type TransportContext, type Tried } from "./response-error";
@@ -96,7 +96,7 @@ export class HttpTransport {
     this.basePath = url.pathname.replace(/\/+$/, "");
     this.where = { endpoint: this.origin + this.basePath, timeoutMs: settings.timeoutMs };
     this.ownsDispatcher = settings.dispatcher === undefined;
-    this.dispatcher = settings.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+    this.dispatcher = settings.dispatcher ?? newAgent();
   }
 
   /**
@@ -318,4 +318,15 @@ function parseSuccessBody<T>(method: string, displayPath: string, text: string):
   } catch (cause) {
     throw new PostscaleError("POSTSCALE_E_SERVER", `${method} ${displayPath}: the server answered with a body that is not JSON`, { cause });
   }
+}
+
+/**
+ * undici is loaded when the first transport is made, not when this module
+ * is: a provider process loads the API client with its resources, but only
+ * the process that configures the provider makes requests (the engine
+ * starts two more per plan that never do).
+ */
+function newAgent(): Dispatcher {
+  const { Agent } = require("undici") as typeof import("undici");
+  return new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
 }
