@@ -11,10 +11,11 @@
  * this layer; `./rpc-server` is the one require that brings in the rest.
  */
 import { mkdtempSync, rmSync, writeSync } from "node:fs";
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateServerCertificate } from "./certificate";
+import { listenTcp, listenUnix, type Listener } from "./listener";
 import { log as rootLogger, type Logger } from "./log";
 import type { ProviderDefinition } from "./types";
 
@@ -87,11 +88,8 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
   const network = options.network ?? (process.platform === "win32" ? "tcp" : "unix");
 
   return new Promise((resolve, reject) => {
-    const listener = createServer();
-    listener.on("error", reject);
-
-    const onListening = (address: string) => {
-      writeSync(1, handshakeLine(network, address, certificate?.der ?? null));
+    const onListening = (listener: Listener) => {
+      writeSync(1, handshakeLine(network, listener.address, certificate?.der ?? null));
       // Loads the RPC server in the same synchronous turn: no connection
       // can be accepted before it exists.
       const { createRpcServer } = require("./rpc-server") as typeof import("./rpc-server");
@@ -104,13 +102,13 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
           server.close(stopped);
         },
       });
-      logger.debug("gRPC server ready", { tls: Boolean(clientCa) });
+      logger.debug("gRPC server ready", { tls: Boolean(clientCa), listener: listener.via });
       const handleConnection = (socket: Socket) => server.handleConnection(socket);
       const engineGone = () => {
         logger.info("the engine process is gone; exiting");
         process.exit(0);
       };
-      listener.on("connection", watchConnections(handleConnection, parent, engineGone));
+      listener.accept(watchConnections(handleConnection, parent, engineGone));
       watchParent(parent, engineGone);
       resolve();
     };
@@ -118,10 +116,9 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
     if (network === "unix") {
       const dir = mkdtempSync(join(shortTempDir(), "tfp-"));
       process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-      const socketPath = join(dir, "s");
-      listener.listen(socketPath, () => onListening(socketPath));
+      listenUnix(join(dir, "s"), env, onListening, reject);
     } else {
-      listenTcp(listener, Number(env.PLUGIN_MIN_PORT || 10000), Number(env.PLUGIN_MAX_PORT || 25000), onListening, reject);
+      listenTcp(Number(env.PLUGIN_MIN_PORT || 10000), Number(env.PLUGIN_MAX_PORT || 25000), onListening, reject);
     }
   });
 }
@@ -163,31 +160,4 @@ function watchConnections(handle: (socket: Socket) => void, parent: number, gone
 function shortTempDir(): string {
   const dir = tmpdir();
   return dir.length <= 60 ? dir : "/tmp";
-}
-
-function listenTcp(
-  listener: NetServer,
-  minPort: number,
-  maxPort: number,
-  onListening: (address: string) => void,
-  reject: (err: Error) => void,
-): void {
-  const span = maxPort - minPort + 1;
-  const first = Math.floor(Math.random() * span);
-  let attempt = 0;
-  const tryNext = () => {
-    const port = minPort + ((first + attempt) % span);
-    attempt++;
-    listener.once("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "EADDRINUSE" && attempt < span) tryNext();
-      else reject(err);
-    });
-    listener.listen(port, "127.0.0.1", () => {
-      listener.removeAllListeners("error");
-      listener.on("error", reject);
-      onListening(`127.0.0.1:${port}`);
-    });
-  };
-  listener.removeAllListeners("error");
-  tryNext();
 }

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { generateServerCertificate } from "../../../src/provider/protocol/certificate";
+import { LISTENER_ENV } from "../../../src/provider/protocol/listener";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, NOT_A_PLUGIN_MESSAGE } from "../../../src/provider/protocol/serve";
 import { connect } from "./grpc-client";
 
@@ -69,14 +70,19 @@ function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
   });
 }
 
-describe("go-plugin handshake with AutoMTLS", () => {
+// The socket is listened on through Node's pipe binding where it can be
+// (src/provider/protocol/listener.ts), else through net.Server: both serve alike.
+describe.each([
+  ["binding", {}],
+  ["net", { [LISTENER_ENV]: "net" }],
+])("go-plugin handshake with AutoMTLS, listening through %s", (listener, listenerEnv) => {
   const client = generateServerCertificate();
   let plugin: Plugin;
   let fields: string[];
 
   beforeAll(async () => {
     // At debug: the stderr check below sees debug lines and no trace lines.
-    plugin = startPlugin(pluginEnv({ PLUGIN_CLIENT_CERT: client.certPem, TF_LOG_PROVIDER: "debug" }));
+    plugin = startPlugin(pluginEnv({ PLUGIN_CLIENT_CERT: client.certPem, TF_LOG_PROVIDER: "debug", ...listenerEnv }));
     fields = (await plugin.line).split("|");
   });
 
@@ -153,6 +159,7 @@ describe("go-plugin handshake with AutoMTLS", () => {
       expect(record).not.toHaveProperty("@timestamp");
     }
     expect(records).toContainEqual(expect.objectContaining({ "@level": "debug", "@message": "shutdown requested by the engine" }));
+    expect(records).toContainEqual(expect.objectContaining({ "@message": "gRPC server ready", listener }));
     expect(records.filter((record) => record["@level"] === "trace")).toEqual([]);
   });
 });
@@ -170,6 +177,23 @@ describe("other starts", () => {
       } finally {
         clients.close();
       }
+    } finally {
+      plugin.child.kill("SIGTERM");
+    }
+  });
+
+  it("with Node's --pending-deprecation: listens through net.Server and prints no deprecation warning", async () => {
+    const plugin = startPlugin(pluginEnv({ NODE_OPTIONS: "--pending-deprecation", TF_LOG_PROVIDER: "debug" }));
+    try {
+      const fields = (await plugin.line).split("|");
+      const clients = connect(`unix:${fields[3]}`);
+      try {
+        expect((await clients.provider("GetMetadata")).data_sources).toEqual([{ type_name: "toy_echo" }]);
+      } finally {
+        clients.close();
+      }
+      expect(plugin.stderr()).not.toMatch(/Deprecation/);
+      expect(plugin.stderr()).toMatch(/"@message":"gRPC server ready".*"listener":"net"/);
     } finally {
       plugin.child.kill("SIGTERM");
     }
