@@ -25,11 +25,14 @@
  *   SCALE=0.1 node bench/plan-scale.mjs  # 100 members, 500 grants, 50 keys
  *   RUNS=3 ...                           # timed plans per subject (default 1)
  *   WITH_GO_PLUGIN=1 ...                 # add the time_static subject
+ *   COMPARE_BUNDLE=/path/dist/provider/terraform-provider-postscale.js ...
+ *       # add "postscale (compare)": another build of the provider (e.g. of an
+ *       # earlier commit), planned on a copy of the same state, interleaved
  *
  * Needs `npm run build` (the provider bundle) and `npm run setup:engine`.
  * Not a test: prints a table for docs/benchmarks.md ("## Provider").
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchBaseEnv, requiredProviders, setUpEngine } from "./lib/engine.mjs";
@@ -44,6 +47,7 @@ const DOMAINS = ["app.bench.test", "api.bench.test", "news.bench.test", "shop.be
 const KEYS = Math.round(MEMBERS / 2);
 const SEED_CONCURRENCY = 8;
 const WITH_GO_PLUGIN = process.env.WITH_GO_PLUGIN === "1";
+const COMPARE_BUNDLE = process.env.COMPARE_BUNDLE;
 const TARGETS = { ratio: 1.5, requestShare: 0.01, rssMb: 300 };
 
 const email = (i) => `person${String(i).padStart(5, "0")}@bench.test`;
@@ -179,17 +183,29 @@ async function main() {
       log(`set-up apply of ${resources} ${name} resources${name === "postscale" ? " (import blocks)" : ""}: ${Date.now() - t} ms`);
     }
     writeFileSync(join(ws.postscale, "main.tf"), postscaleConfig(null));
+    const envOf = { postscale: env, floor: env, time: env };
+    if (COMPARE_BUNDLE) {
+      if (!existsSync(COMPARE_BUNDLE)) throw new Error(`COMPARE_BUNDLE: no file ${COMPARE_BUNDLE}`);
+      // Its own mirror and CLI config; the same configuration and state as ws-postscale.
+      const other = setUpEngine(parts, join(work, "compare"), { bundle: COMPARE_BUNDLE });
+      envOf.compare = other.env({ endpoint: server.url, apiKey, base: benchBaseEnv(), vars: { POSTSCALE_PROVIDER_STATS: statsFile } });
+      ws.compare = join(work, "ws-compare");
+      mkdirSync(ws.compare);
+      for (const file of ["main.tf", "terraform.tfstate"]) copyFileSync(join(ws.postscale, file), join(ws.compare, file));
+      await runTimed(tofu, ["init", "-input=false", "-no-color"], { cwd: ws.compare, env: envOf.compare });
+    }
 
     const plan = ["plan", "-refresh=true", "-input=false", "-no-color", "-lock=false"];
-    const subjects = WITH_GO_PLUGIN ? ["floor", "time", "postscale"] : ["floor", "postscale"];
+    const subjects = ["floor", ...(WITH_GO_PLUGIN ? ["time"] : []), "postscale", ...(COMPARE_BUNDLE ? ["compare"] : [])];
     const results = Object.fromEntries(subjects.map((name) => [name, []]));
     for (let r = 0; r < RUNS; r++) {
       for (const name of subjects) {
         rmSync(statsFile, { force: true });
-        // Our node processes run the bundle from the mirror; the Go binary runs from .terraform/providers.
-        const providers = sampleByCommandLine(name === "time" ? "terraform-provider-time_v" : setup.mirror, [tofu, "terraform-provider-"]);
+        // Both run from .terraform/providers under their plugin file name (ours is the
+        // entry bundle, exec'd by node through its interpreter line).
+        const providers = sampleByCommandLine(name === "time" ? "terraform-provider-time_v" : "terraform-provider-postscale_v", [tofu]);
         let engine;
-        const run = await runTimed(tofu, plan, { cwd: ws[name], env, onSpawn: (child) => (engine = sampleProcess(child.pid)) });
+        const run = await runTimed(tofu, plan, { cwd: ws[name], env: envOf[name], onSpawn: (child) => (engine = sampleProcess(child.pid)) });
         const provider = providers.stop();
         const noChanges = run.stdout.includes("No changes.");
         results[name].push({ ms: run.ms, engineKb: engine.stop(), provider, stats: readStats(statsFile), noChanges });
@@ -212,6 +228,7 @@ async function main() {
     const p = summary("postscale");
     const f = summary("floor");
     const g = WITH_GO_PLUGIN ? summary("time") : undefined;
+    const c = COMPARE_BUNDLE ? summary("compare") : undefined;
     const ratio = p.ms / f.ms;
     const share = p.stats.requests / resources;
     const mb = (x) => x.toFixed(0);
@@ -223,12 +240,14 @@ async function main() {
         ["terraform_data (engine floor)", resources, fmtMs(f.ms), mb(f.engineMb), "-", "-", "-", f.noChanges ? "yes" : "**no**"],
         ...(g ? [["time_static (Go plugin, no network)", resources, fmtMs(g.ms), mb(g.engineMb), "-", g.processes, mb(g.providerMb), g.noChanges ? "yes" : "**no**"]] : []),
         ["postscale", resources, fmtMs(p.ms), mb(p.engineMb), p.stats.requests, p.processes, mb(p.providerMb), p.noChanges ? "yes" : "**no**"],
+        ...(c ? [["postscale (COMPARE_BUNDLE)", resources, fmtMs(c.ms), mb(c.engineMb), c.stats.requests, c.processes, mb(c.providerMb), c.noChanges ? "yes" : "**no**"]] : []),
       ],
     ));
     console.log("");
     console.log("NODE_EXTRA_CA_CERTS removed from the engine's environment.");
     console.log(`Requests by route: ${Object.entries(p.stats.routes).map(([r, n]) => `${r} ×${n}`).join(", ") || "none"}`);
     console.log(`Ratio postscale / floor: ${fmtRatio(ratio)} (target ≤ ${TARGETS.ratio}x: ${verdict(ratio, TARGETS.ratio)}).`);
+    if (c) console.log(`COMPARE_BUNDLE / floor: ${fmtRatio(c.ms / f.ms)}; this build / COMPARE_BUNDLE: ${fmtRatio(p.ms / c.ms)}; per run: ${results.postscale.map((x, i) => fmtRatio(x.ms / results.compare[i].ms)).join(", ")}.`);
     if (g) console.log(`For context: Go plugin / floor ${fmtRatio(g.ms / f.ms)}, postscale / Go plugin ${fmtRatio(p.ms / g.ms)}.`);
     console.log(`HTTP requests: ${p.stats.requests} = ${(share * 100).toFixed(2)}% of resources (target ≤ ${TARGETS.requestShare * 100}% = ${Math.floor(resources * TARGETS.requestShare)}: ${verdict(share, TARGETS.requestShare)}).`);
     console.log(`Provider peak RSS: ${mb(p.providerMb)} MB (target ≤ ${TARGETS.rssMb} MB: ${verdict(p.providerMb, TARGETS.rssMb)}).`);

@@ -32,12 +32,13 @@ export function timeProviderBinary() {
 
 /**
  * Installs the providers into `<work>/mirror`, writes `<work>/cli.tfrc` and
- * returns the engine with an `env(extra)` builder for its runs.
+ * returns the engine with an `env(extra)` builder for its runs. `bundle`:
+ * the provider's entry bundle (its server bundle beside it), by default
+ * this checkout's build.
  */
-export function setUpEngine(parts, work, { timeProvider = false } = {}) {
+export function setUpEngine(parts, work, { timeProvider = false, bundle = providerBundle(parts) } = {}) {
   const engine = parts.requireEngine("tofu");
   const mirror = join(work, "mirror");
-  const bundle = providerBundle(parts);
   const install = parts.installProvider({ dir: mirror, version: POSTSCALE_VERSION, bundle });
   const includes = [...parts.PROVIDER_ADDRESSES];
   let timeBinary;
