@@ -12,7 +12,9 @@
  *   the RPC server on node:http2, the generated protobuf codecs, the
  *   provider service and the provider itself. The first file's two lazy
  *   requires (`./rpc-server` in protocol/serve.ts and `./provider` in
- *   main.ts) are rewritten to require it from beside itself.
+ *   main.ts) are rewritten to load it from beside itself through
+ *   src/provider/server-bundle.ts, with the V8 code cache that
+ *   `postscale provider install` writes next to it.
  *
  * Bundling means one or two reads and no module resolution at start-up, and
  * the generated codecs and method table (.gen/, written by
@@ -30,7 +32,7 @@ import { build } from "esbuild";
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const GENERATED = ["tfplugin6-codecs.js", "tfplugin6-methods.json"].map((name) => join(repoRoot, ".gen", name));
 const OUT_DIR = join(repoRoot, "dist", "provider");
-/** src/provider/install.ts (builtBundlePath, SERVER_BUNDLE_NAME) installs these files. */
+/** src/provider/install.ts (builtBundlePath, SERVER_BUNDLE_NAME) installs these files; src/provider/server-bundle.ts loads the second. */
 const ENTRY = { in: join(repoRoot, "src", "provider", "main.ts"), out: join(OUT_DIR, "terraform-provider-postscale.js") };
 const SERVER_BUNDLE_NAME = "postscale-provider-server.js";
 const SERVER = { in: join(repoRoot, "src", "provider", "after-handshake.ts"), out: join(OUT_DIR, SERVER_BUNDLE_NAME) };
@@ -41,15 +43,24 @@ const DEFERRED = [
   { importer: join("src", "provider", "protocol", "serve.ts"), specifier: "./rpc-server" },
 ];
 
-/** Resolves the DEFERRED requires to the second file, external and next to the first. */
+/**
+ * Resolves the DEFERRED requires to the exports of the second file, loaded
+ * from beside the first by src/provider/server-bundle.ts (with the V8 code
+ * cache the installer writes).
+ */
 const deferToServerBundle = {
   name: "defer-to-server-bundle",
   setup(b) {
     b.onResolve({ filter: /^\.\/(provider|rpc-server)$/ }, (args) => {
       const from = relative(repoRoot, args.importer);
       if (!DEFERRED.some((d) => d.importer === from && d.specifier === args.path)) return undefined;
-      return { path: `./${SERVER_BUNDLE_NAME}`, external: true };
+      return { path: "server-bundle", namespace: "deferred" };
     });
+    b.onLoad({ filter: /.*/, namespace: "deferred" }, () => ({
+      resolveDir: join(repoRoot, "src", "provider"),
+      loader: "js",
+      contents: 'module.exports = require("./server-bundle").loadServerBundle(__dirname);',
+    }));
   },
 };
 

@@ -16,10 +16,12 @@
  * direct child is node itself, which is what the engine kills to stop a
  * provider.
  */
+import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { repositoryRoot } from "./engine";
+import { CODE_CACHE_FILE, SERVER_BUNDLE_FILE, WRITE_CODE_CACHE_ARG } from "./server-bundle";
 
 /** The registry hosts the engines resolve `postscale/postscale` to. */
 export const REGISTRY_HOSTS: readonly string[] = ["registry.opentofu.org", "registry.terraform.io"];
@@ -36,7 +38,7 @@ export const INSTALLED_BUNDLE_NAME = "postscale-provider.js";
  * beside itself (scripts/build-provider.mjs); it keeps its name when
  * installed.
  */
-export const SERVER_BUNDLE_NAME = "postscale-provider-server.js";
+export const SERVER_BUNDLE_NAME = SERVER_BUNDLE_FILE;
 
 /** Options of {@link installProvider}. */
 export interface InstallOptions {
@@ -98,6 +100,28 @@ function shellQuote(value: string): string {
  */
 export const NODE_FLAGS: readonly string[] = [];
 
+/**
+ * Writes the V8 code cache of the server bundle installed in `packageDir`
+ * (src/provider/server-bundle.ts), by running the entry bundle with the node
+ * the launcher runs. The provider works without it, only slower to start,
+ * so a failure is a warning, not an error.
+ */
+function writeCodeCache(node: string, entryBundle: string, packageDir: string): boolean {
+  try {
+    execFileSync(node, [entryBundle, WRITE_CODE_CACHE_ARG, packageDir], {
+      stdio: ["ignore", "ignore", "pipe"],
+      // The bundle's top level reads no configuration; keep the user's out of it anyway.
+      env: { PATH: process.env.PATH ?? "" },
+      timeout: 60_000,
+    });
+    return true;
+  } catch (err) {
+    const detail = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    process.stderr.write(`provider install: no V8 code cache written (the provider starts about 15 ms slower): ${detail}\n`);
+    return false;
+  }
+}
+
 /** The launcher script's text, for when node cannot be the launcher's own interpreter (see {@link launcherFile}). */
 export function launcherScript(node: string, bundle: string): string {
   return `#!/bin/sh\nexec ${[shellQuote(node), ...NODE_FLAGS, shellQuote(bundle)].join(" ")} "$@"\n`;
@@ -145,12 +169,20 @@ export function installProvider(options: InstallOptions = {}): InstallResult {
   const node = options.node ?? process.execPath;
   const platform = enginePlatform();
   const launchers: string[] = [];
+  let codeCache: string | undefined;
   for (const host of REGISTRY_HOSTS) {
     const packageDir = join(dir, host, "postscale", "postscale", version, platform);
     mkdirSync(packageDir, { recursive: true });
     const installedServerBundle = join(packageDir, SERVER_BUNDLE_NAME);
     copyFileSync(serverBundle, installedServerBundle);
     chmodSync(installedServerBundle, 0o644);
+    // Made once (kept when the one already there fits), then copied: every host gets the same bytes.
+    const installedCache = join(packageDir, CODE_CACHE_FILE);
+    if (codeCache === undefined) {
+      codeCache = writeCodeCache(node, bundle, packageDir) ? installedCache : "";
+    } else if (codeCache !== "") {
+      copyFileSync(codeCache, installedCache);
+    }
     const launcher = join(packageDir, `terraform-provider-postscale_v${version}`);
     const installedBundle = join(packageDir, INSTALLED_BUNDLE_NAME);
     rmSync(installedBundle, { force: true });

@@ -44,8 +44,16 @@ const definition: ProviderDefinition<ProviderContext> = {
   stop: () => provider().stop?.(),
 };
 
-serve(definition).catch((err: unknown) => {
-  // Before the handshake the engine shows stderr to the user: say what broke.
-  process.stderr.write(`terraform-provider-postscale: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// WRITE_CODE_CACHE_ARG of ./server-bundle, spelled out: importing it would load that module before the handshake.
+if (process.argv[2] === "--postscale-write-code-cache") {
+  // The installer's call (src/provider/install.ts): write the code cache for a package directory, then exit.
+  const { writeCodeCache } = require("./server-bundle") as typeof import("./server-bundle");
+  process.stdout.write(`${writeCodeCache(process.argv[3])}\n`);
+  process.exit(0);
+} else {
+  serve(definition).catch((err: unknown) => {
+    // Before the handshake the engine shows stderr to the user: say what broke.
+    process.stderr.write(`terraform-provider-postscale: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
