@@ -16,7 +16,12 @@
  *   (d) the same plan to create with Terraform 1.5.7, when it is built
  *       (printed, not a target).
  *
- *   node bench/provider-start.mjs [--runs 9] [--keep-node-ca]
+ *   node bench/provider-start.mjs [--runs 9] [--keep-node-ca] [--compare <entry bundle>]
+ *
+ * --compare adds a "postscale (compare)" row to (a)-(c): another build of
+ * the provider (e.g. `dist/provider/terraform-provider-postscale.js` of an
+ * earlier commit, its server bundle beside it), installed the same way and
+ * measured interleaved with this one.
  *
  * NODE_EXTRA_CA_CERTS is removed from the environment of everything run
  * unless --keep-node-ca: Node parses that bundle at every start (about
@@ -28,7 +33,7 @@
  * when a target of issue 15 is missed (handshake ≤ 1.2x node, one-resource
  * plan ≤ 2.5x and providers schema ≤ 2x the Go provider).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { benchBaseEnv, requiredProviders, setUpEngine, TIME_PROVIDER } from "./lib/engine.mjs";
@@ -42,6 +47,7 @@ const arg = (name, fallback) => {
 };
 const RUNS = arg("runs", 9);
 const KEEP_NODE_CA = process.argv.includes("--keep-node-ca");
+const COMPARE = process.argv.includes("--compare") ? process.argv[process.argv.indexOf("--compare") + 1] : undefined;
 const machineCa = process.env.NODE_EXTRA_CA_CERTS;
 const baseEnv = KEEP_NODE_CA ? { ...process.env } : benchBaseEnv();
 // Issue 15's targets; the bench exits 2 when one is missed.
@@ -68,6 +74,8 @@ async function main() {
     const parts = await loadParts();
     const setup = setUpEngine(parts, work, { timeProvider: true });
     const tofu = setup.engine.binary;
+    if (COMPARE && !existsSync(COMPARE)) throw new Error(`--compare: no file ${COMPARE}`);
+    const other = COMPARE ? setUpEngine(parts, join(work, "compare"), { bundle: COMPARE }) : undefined;
 
     // (a) exec to handshake line
     const cert = clientCertificate();
@@ -77,6 +85,7 @@ async function main() {
       node: () => timeToExit(process.execPath, ["-e", "0"], env),
       ...withCa,
       postscale: async () => (await timeToHandshake(setup.launcher, [], env)).ms,
+      ...(other ? { compare: async () => (await timeToHandshake(other.launcher, [], env)).ms } : {}),
       time: async () => (await timeToHandshake(setup.timeBinary, [], env)).ms,
     });
 
@@ -88,19 +97,22 @@ async function main() {
     });
     const apiKey = server.bootstrapKey ?? readFileSync(keyFile, "utf8").trim();
     const engineEnv = setup.env({ endpoint: server.url, apiKey, base: baseEnv });
+    const envOf = { none: engineEnv, time: engineEnv, postscale: engineEnv, ...(other ? { compare: other.env({ endpoint: server.url, apiKey, base: baseEnv }) } : {}) };
     const configs = {
       none: `resource "terraform_data" "one" {\n  input = "bench"\n}\n`,
       time: `${requiredProviders({ time: true })}\nresource "time_static" "one" {}\n`,
       postscale: `${requiredProviders({ postscale: true })}\nprovider "postscale" {}\n\nresource "postscale_api_key" "one" {\n  name  = "bench"\n  owner = "organization"\n}\n`,
     };
+    // Key names are unique in an organization.
+    if (other) configs.compare = configs.postscale.replace('name  = "bench"', 'name  = "bench-compare"');
     const ws = {};
     for (const [name, hcl] of Object.entries(configs)) {
       ws[name] = join(work, `ws-${name}`);
       mkdirSync(ws[name]);
       writeFileSync(join(ws[name], "main.tf"), hcl);
-      await runTimed(tofu, ["init", "-input=false", "-no-color"], { cwd: ws[name], env: engineEnv });
+      await runTimed(tofu, ["init", "-input=false", "-no-color"], { cwd: ws[name], env: envOf[name] });
     }
-    const tofuIn = (name, args) => async () => (await runTimed(tofu, args, { cwd: ws[name], env: engineEnv })).ms;
+    const tofuIn = (name, args) => async () => (await runTimed(tofu, args, { cwd: ws[name], env: envOf[name] })).ms;
 
     // (b) providers schema
     const schema = await interleaved(Object.fromEntries(Object.keys(ws).map((n) => [n, tofuIn(n, ["providers", "schema", "-json"])])));
@@ -108,7 +120,7 @@ async function main() {
     // (c) one-resource plan: to create, then after apply (refresh, no changes)
     const planArgs = ["plan", "-input=false", "-no-color", "-lock=false"];
     const planCreate = await interleaved(Object.fromEntries(Object.keys(ws).map((n) => [n, tofuIn(n, planArgs)])));
-    for (const name of Object.keys(ws)) await runTimed(tofu, ["apply", "-input=false", "-no-color", "-auto-approve"], { cwd: ws[name], env: engineEnv });
+    for (const name of Object.keys(ws)) await runTimed(tofu, ["apply", "-input=false", "-no-color", "-auto-approve"], { cwd: ws[name], env: envOf[name] });
     const planRefresh = await interleaved(Object.fromEntries(Object.keys(ws).map((n) => [n, tofuIn(n, [...planArgs, "-detailed-exitcode"])])));
 
     // (d) Terraform: the same plan to create, in its own workspaces (its .terraform differs).
@@ -139,21 +151,25 @@ async function main() {
       row("`node -e 0` (exec to exit)", handshake.node, "1.00x"),
       ...(handshake.nodeWithCa ? [row("`node -e 0` with this machine's NODE_EXTRA_CA_CERTS", handshake.nodeWithCa, `${fmtRatio(handshake.nodeWithCa.median / handshake.node.median)} node`)] : []),
       row("terraform-provider-postscale (launcher)", handshake.postscale, `${fmtRatio(handshakeRatio)} node`),
+      ...(other ? [row("postscale (compare)", handshake.compare, `${fmtRatio(handshake.compare.median / handshake.node.median)} node`)] : []),
       row(`terraform-provider-time v${TIME_PROVIDER.version} (Go)`, handshake.time, `${fmtRatio(handshake.time.median / handshake.node.median)} node`),
     ]));
     out.push("", "(b) `tofu providers schema -json`", "");
     out.push(markdownTable(header, [
       row("no provider", schema.none),
       row("postscale", schema.postscale, `${fmtRatio(schemaRatio)} Go`),
+      ...(other ? [row("postscale (compare)", schema.compare, `${fmtRatio(schema.compare.median / schema.time.median)} Go`)] : []),
       row("time (Go)", schema.time, "1.00x"),
     ]));
     out.push("", "(c) one-resource `tofu plan`", "");
     out.push(markdownTable(header, [
       row("terraform_data, to create (no plugin)", planCreate.none),
       row("postscale_api_key, to create", planCreate.postscale, `${fmtRatio(planRatio)} Go`),
+      ...(other ? [row("postscale_api_key, to create (compare)", planCreate.compare, `${fmtRatio(planCreate.compare.median / planCreate.time.median)} Go`)] : []),
       row("time_static, to create", planCreate.time, "1.00x"),
       row("terraform_data, refresh (no changes)", planRefresh.none),
       row("postscale_api_key, refresh (no changes)", planRefresh.postscale, `${fmtRatio(refreshRatio)} Go`),
+      ...(other ? [row("postscale_api_key, refresh (compare)", planRefresh.compare, `${fmtRatio(planRefresh.compare.median / planRefresh.time.median)} Go`)] : []),
       row("time_static, refresh (no changes)", planRefresh.time, "1.00x"),
     ]));
     if (terraformPlan) {
