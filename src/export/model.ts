@@ -9,7 +9,7 @@
  * update of its status), so it is written commented out.
  */
 import type { KeyOwner, KeyScopeKind } from "../api/types";
-import { ACCESS, KEY_OWNER, MEMBER_STATUS, ROLE, type Access, type MemberStatus, type Role } from "../policy";
+import { ACCESS, KEY_OWNER, MEMBER_STATUS, ROLE, isDeclarable, type Access, type MemberStatus, type Role } from "../policy";
 
 /** One member as read, grants sorted by domain. */
 export interface SnapshotMember {
@@ -127,7 +127,7 @@ export function planExport(snapshot: OrganizationSnapshot): ExportPlan {
     }
   }
   const person = (member: SnapshotMember): ExportedPerson => ({ member, keys: (keysOf.get(member.id) ?? []).sort(byName) });
-  const managed = members.filter((m) => m.role !== ROLE.owner);
+  const managed = members.filter((m) => isDeclarable(m.role));
   return {
     snapshot,
     owner: members.find((m) => m.role === ROLE.owner),

@@ -72,6 +72,17 @@ export function decideGrantRemoval(actor: Principal): Decision {
   return decideOrganizationAction(actor, "team.domain_access.write");
 }
 
+/**
+ * Who is declared in code as a team member: everyone but the owner. The
+ * owner is given no role and must never be offboarded by a removed
+ * declaration; ownership moves only by transfer-ownership. The provider
+ * refuses to manage or import the owner as a team member, and export leaves
+ * the owner out of the declared team.
+ */
+export function isDeclarable(role: Role): boolean {
+  return role !== ROLE.owner;
+}
+
 /** The role the previous owner keeps after transfer-ownership. */
 export const PREVIOUS_OWNER_ROLE: AssignableRole = ROLE.admin;
 

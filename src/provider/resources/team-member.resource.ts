@@ -1,6 +1,6 @@
 import type { Member } from "../../api/types";
 import { PostscaleError } from "../../errors";
-import { ASSIGNABLE_ROLES, ROLE, isAssignableRole, normalizeEmail } from "../../policy";
+import { ASSIGNABLE_ROLES, isAssignableRole, isDeclarable, normalizeEmail } from "../../policy";
 import { defineResource } from "../framework/resource";
 import { defineSchema, present } from "../framework/schema";
 import { UNKNOWN, type Diagnostic, type ObjectValue, type Unknown } from "../protocol/types";
@@ -155,7 +155,7 @@ export const teamMemberResource = defineResource<ProviderContext, typeof schema.
           ],
         };
       }
-      if (member.role === ROLE.owner) return { imported: [], diagnostics: [ownerDeclared(member.email)] };
+      if (!isDeclarable(member.role)) return { imported: [], diagnostics: [ownerDeclared(member.email)] };
       return { imported: [{ state: memberState(member, member.email) }] };
     } catch (err) {
       return { imported: [], diagnostics: apiErrorDiagnostics(err, `Importing team member "${id}"`, schema.names) };
@@ -166,7 +166,7 @@ export const teamMemberResource = defineResource<ProviderContext, typeof schema.
 /** The organization's owner when `email` is theirs; undefined otherwise, and when the lookup fails (apply will tell). */
 async function ownerWithEmail(ctx: ProviderContext, email: string): Promise<Member | undefined> {
   const member = await ctx.snapshot.memberByEmail(email).catch(() => undefined);
-  return member?.role === ROLE.owner ? member : undefined;
+  return member !== undefined && !isDeclarable(member.role) ? member : undefined;
 }
 
 function ownerDeclared(email: string): Diagnostic {
