@@ -12,7 +12,6 @@
  */
 import { mkdtempSync, rmSync, writeSync } from "node:fs";
 import type { Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateServerCertificate } from "./certificate";
 import { listenTcp, listenUnix, type Listener } from "./listener";
@@ -114,7 +113,7 @@ export function serve<Ctx>(definition: ProviderDefinition<Ctx>, options: ServeOp
     };
 
     if (network === "unix") {
-      const dir = mkdtempSync(join(shortTempDir(), "tfp-"));
+      const dir = mkdtempSync(join(shortTempDir(env), "tfp-"));
       process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
       listenUnix(join(dir, "s"), env, onListening, reject);
     } else {
@@ -156,8 +155,14 @@ function watchConnections(handle: (socket: Socket) => void, parent: number, gone
   };
 }
 
-/** Unix socket paths are limited to about 100 bytes; a long TMPDIR falls back to /tmp. */
-function shortTempDir(): string {
-  const dir = tmpdir();
+/**
+ * Where the socket's directory goes: os.tmpdir()'s choice on POSIX
+ * (TMPDIR, TMP, TEMP, else /tmp), read here because loading node:os costs
+ * a quarter of a millisecond before the handshake. Unix socket paths are
+ * limited to about 100 bytes, so a long one falls back to /tmp.
+ */
+export function shortTempDir(env: NodeJS.ProcessEnv = process.env): string {
+  let dir = env.TMPDIR || env.TMP || env.TEMP || "/tmp";
+  if (dir.length > 1 && dir.endsWith("/")) dir = dir.slice(0, -1);
   return dir.length <= 60 ? dir : "/tmp";
 }

@@ -1,5 +1,6 @@
 import { createLogger, formatLogLine, lowestLevelFor, setLogSink, setLowestLevel } from "../../../src/provider/protocol/log";
-import { handshakeLine } from "../../../src/provider/protocol/serve";
+import { execFileSync } from "node:child_process";
+import { handshakeLine, shortTempDir } from "../../../src/provider/protocol/serve";
 
 describe("handshake line", () => {
   it("strips base64 padding from the certificate, for every padding length", () => {
@@ -13,6 +14,29 @@ describe("handshake line", () => {
 
   it("has six fields and an empty certificate when plaintext", () => {
     expect(handshakeLine("tcp", "127.0.0.1:10001", null)).toBe("1|6|tcp|127.0.0.1:10001|grpc|\n");
+  });
+});
+
+describe("the socket's directory", () => {
+  // os.tmpdir() is the oracle: serve.ts reads the same variables without loading node:os.
+  const cases: Array<Record<string, string>> = [
+    {},
+    { TMPDIR: "/var/tmp" },
+    { TMPDIR: "/var/tmp/" },
+    { TMPDIR: "/var/tmp//" },
+    { TMPDIR: "/" },
+    { TMP: "/srv/tmp" },
+    { TEMP: "/srv/temp/" },
+    { TMPDIR: "", TMP: "/srv/tmp", TEMP: "/srv/temp" },
+  ];
+  it.each(cases)("is where os.tmpdir() points, for %j", (vars) => {
+    // In a child process: os.tmpdir() reads the real environment, which jest's process.env does not change.
+    const expected = execFileSync(process.execPath, ["-e", 'process.stdout.write(require("node:os").tmpdir())'], { env: { PATH: process.env.PATH, ...vars }, encoding: "utf8" });
+    expect(shortTempDir({ ...vars })).toBe(expected);
+  });
+
+  it("falls back to /tmp when the directory would make the socket path too long for a unix socket", () => {
+    expect(shortTempDir({ TMPDIR: `/home/${"x".repeat(80)}` })).toBe("/tmp");
   });
 });
 
