@@ -21,7 +21,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { repositoryRoot } from "./engine";
-import { CODE_CACHE_FILE, SERVER_BUNDLE_FILE, WRITE_CODE_CACHE_ARG } from "./server-bundle";
+import { CODE_CACHE_FILE, SERVER_BUNDLE_NAME, WRITE_CODE_CACHE_ARG } from "./server-bundle";
 
 /** The registry hosts the engines resolve `postscale/postscale` to. */
 export const REGISTRY_HOSTS: readonly string[] = ["registry.opentofu.org", "registry.terraform.io"];
@@ -34,11 +34,10 @@ export const REGISTRY_HOSTS: readonly string[] = ["registry.opentofu.org", "regi
 export const INSTALLED_BUNDLE_NAME = "postscale-provider.js";
 
 /**
- * The bundle's second file, which the first requires by this name from
- * beside itself (scripts/build-provider.mjs); it keeps its name when
- * installed.
+ * The bundle's second file, which the first loads by this name from beside
+ * itself (src/provider/server-bundle.ts); it keeps its name when installed.
  */
-export const SERVER_BUNDLE_NAME = SERVER_BUNDLE_FILE;
+export { SERVER_BUNDLE_NAME };
 
 /** Options of {@link installProvider}. */
 export interface InstallOptions {
@@ -169,20 +168,13 @@ export function installProvider(options: InstallOptions = {}): InstallResult {
   const node = options.node ?? process.execPath;
   const platform = enginePlatform();
   const launchers: string[] = [];
-  let codeCache: string | undefined;
+  const packageDirs: string[] = [];
   for (const host of REGISTRY_HOSTS) {
     const packageDir = join(dir, host, "postscale", "postscale", version, platform);
     mkdirSync(packageDir, { recursive: true });
     const installedServerBundle = join(packageDir, SERVER_BUNDLE_NAME);
     copyFileSync(serverBundle, installedServerBundle);
     chmodSync(installedServerBundle, 0o644);
-    // Made once (kept when the one already there fits), then copied: every host gets the same bytes.
-    const installedCache = join(packageDir, CODE_CACHE_FILE);
-    if (codeCache === undefined) {
-      codeCache = writeCodeCache(node, bundle, packageDir) ? installedCache : "";
-    } else if (codeCache !== "") {
-      copyFileSync(codeCache, installedCache);
-    }
     const launcher = join(packageDir, `terraform-provider-postscale_v${version}`);
     const installedBundle = join(packageDir, INSTALLED_BUNDLE_NAME);
     rmSync(installedBundle, { force: true });
@@ -196,6 +188,13 @@ export function installProvider(options: InstallOptions = {}): InstallResult {
     }
     chmodSync(launcher, 0o755);
     launchers.push(launcher);
+    packageDirs.push(packageDir);
+  }
+  // Made once (kept when the one already there fits), then copied: every host gets the same bytes.
+  const [first, ...others] = packageDirs;
+  const cached = writeCodeCache(node, bundle, first);
+  for (const packageDir of others) {
+    if (cached) copyFileSync(join(first, CODE_CACHE_FILE), join(packageDir, CODE_CACHE_FILE));
   }
   return { dir, version, platform, launchers };
 }

@@ -26,9 +26,9 @@ import { Script } from "node:vm";
 import { log } from "./protocol/log";
 
 /** The second bundle's file name (src/provider/install.ts installs it under this name). */
-export const SERVER_BUNDLE_FILE = "postscale-provider-server.js";
+export const SERVER_BUNDLE_NAME = "postscale-provider-server.js";
 /** The code cache's file name beside it: the bundle's SHA-256, then V8's cached data. */
-export const CODE_CACHE_FILE = `${SERVER_BUNDLE_FILE}.v8cache`;
+export const CODE_CACHE_FILE = `${SERVER_BUNDLE_NAME}.v8cache`;
 /** The entry bundle's argument that makes it write the code cache for a package directory instead of serving. */
 export const WRITE_CODE_CACHE_ARG = "--postscale-write-code-cache";
 
@@ -38,27 +38,36 @@ type CommonJsWrapper = (exports: unknown, require: NodeJS.Require, module: { exp
 
 interface Compiled {
   script: Script;
+  /** SHA-256 of the bundle's bytes, which a cache made from them starts with. */
+  digest: Buffer;
   /** "used": the cache fit; "rejected": V8 refused it; "stale": made from another bundle; "none": no cache file. */
   cache: "used" | "rejected" | "stale" | "none";
   run(): unknown;
 }
 
-/** Compiles the bundle in `dir` as `require` would, with its code cache when that was made from these bytes. */
-function compile(dir: string): Compiled {
-  const file = join(dir, SERVER_BUNDLE_FILE);
-  const source = readFileSync(file);
-  let stored: Buffer | undefined;
+/** The V8 data of the cache file in `dir` when it was made from the bundle with `digest`; "none" or "stale" otherwise. */
+function cachedDataFor(dir: string, digest: Buffer): Buffer | "none" | "stale" {
+  let stored: Buffer;
   try {
     stored = readFileSync(join(dir, CODE_CACHE_FILE));
   } catch {
-    // No cache (e.g. a hand-made install): compile from source.
+    return "none"; // e.g. a hand-made install: compile from source
   }
-  const fits = stored !== undefined && stored.length > DIGEST_BYTES && stored.subarray(0, DIGEST_BYTES).equals(createHash("sha256").update(source).digest());
-  const script = new Script(wrap(source.toString("utf8")), { filename: file, cachedData: fits ? stored!.subarray(DIGEST_BYTES) : undefined });
-  const cache = stored === undefined ? "none" : !fits ? "stale" : script.cachedDataRejected ? "rejected" : "used";
+  return stored.length > DIGEST_BYTES && stored.subarray(0, DIGEST_BYTES).equals(digest) ? stored.subarray(DIGEST_BYTES) : "stale";
+}
+
+/** Compiles the bundle in `dir` as `require` would, with its code cache when that was made from these bytes. */
+function compile(dir: string): Compiled {
+  const file = join(dir, SERVER_BUNDLE_NAME);
+  const source = readFileSync(file);
+  const digest = createHash("sha256").update(source).digest();
+  const cachedData = cachedDataFor(dir, digest);
+  const fits = typeof cachedData !== "string";
+  const script = new Script(wrap(source.toString("utf8")), { filename: file, cachedData: fits ? cachedData : undefined });
   return {
     script,
-    cache,
+    digest,
+    cache: !fits ? cachedData : script.cachedDataRejected ? "rejected" : "used",
     run() {
       const module = { exports: {} as unknown };
       (script.runInThisContext() as CommonJsWrapper).call(module.exports, module.exports, createRequire(file), module, file, dir);
@@ -74,7 +83,7 @@ export function loadServerBundle(dir: string): unknown {
   if (loaded === undefined) {
     const compiled = compile(dir);
     loaded = compiled.run();
-    log.child("postscale").debug("provider code loaded", { file: join(dir, SERVER_BUNDLE_FILE), codeCache: compiled.cache });
+    log.child("postscale").debug("provider code loaded", { file: join(dir, SERVER_BUNDLE_NAME), codeCache: compiled.cache });
   }
   return loaded;
 }
@@ -91,10 +100,9 @@ export function writeCodeCache(dir: string): "kept" | "written" {
   const compiled = compile(dir);
   if (compiled.cache === "used") return "kept";
   compiled.run();
-  const source = readFileSync(join(dir, SERVER_BUNDLE_FILE));
   const out = join(dir, CODE_CACHE_FILE);
   const partial = `${out}.partial`;
-  writeFileSync(partial, Buffer.concat([createHash("sha256").update(source).digest(), compiled.script.createCachedData()]));
+  writeFileSync(partial, Buffer.concat([compiled.digest, compiled.script.createCachedData()]));
   renameSync(partial, out);
   return "written";
 }

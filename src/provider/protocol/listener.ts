@@ -70,14 +70,17 @@ function errnoName(status: number): string {
 export function listenUnix(path: string, env: NodeJS.ProcessEnv, onListening: (listener: Listener) => void, onError: (err: Error) => void): void {
   const binding = pipeBinding(env);
   if (binding === undefined) {
-    listenWithNet((server, done) => server.listen(path, done), () => path, onListening, onError);
+    const { createServer } = require("node:net") as typeof import("node:net");
+    const server = createServer();
+    server.on("error", onError);
+    server.listen(path, () => onListening(netListener(server, path)));
     return;
   }
   const handle = new binding.Pipe(binding.constants.SERVER);
   const failed = (call: string, status: number) => {
     handle.close();
-    const err = Object.assign(new Error(`${call} ${path}: ${errnoName(status)}`), { code: errnoName(status) });
-    onError(err);
+    const code = errnoName(status);
+    onError(Object.assign(new Error(`${call} ${path}: ${code}`), { code }));
   };
   let status = handle.bind(path);
   if (status !== 0) return failed("bind", status);
@@ -100,13 +103,6 @@ export function listenUnix(path: string, env: NodeJS.ProcessEnv, onListening: (l
 /** A Listener over a listening net.Server. */
 function netListener(server: NetServer, address: string): Listener {
   return { address, via: "net", accept: (handleSocket) => server.on("connection", handleSocket) };
-}
-
-function listenWithNet(start: (server: NetServer, done: () => void) => void, address: () => string, onListening: (listener: Listener) => void, onError: (err: Error) => void): void {
-  const { createServer } = require("node:net") as typeof import("node:net");
-  const server = createServer();
-  server.on("error", onError);
-  start(server, () => onListening(netListener(server, address())));
 }
 
 /**
