@@ -130,6 +130,49 @@ describe("postscale_team_member", () => {
   });
 });
 
+// The owner is never declared (isDeclarable in src/policy): also when ownership
+// moves to someone the code already declares, so the stale declaration is
+// the new owner's. Its own server: the transfer changes who owns it.
+describe("postscale_team_member after ownership moved to a declared member", () => {
+  const server = useLocalServer();
+  afterAll(closeContexts);
+
+  it("never demotes or offboards the new owner through the stale declaration, refuses to import them, and lets the former owner be declared", async () => {
+    const ctx = await providerContext(server().url, server().ownerKey);
+    const formerOwner = (await server().owner.listMembers()).find((m) => m.role === "owner")!;
+    const email = uniqueEmail("heir");
+    const declared = (await converge(resource, ctx, null, config(email, "admin")))!;
+    await server().signUp(email);
+    await server().owner.transferOwnership(declared.id as string);
+
+    const after = await providerContext(server().url, server().ownerKey);
+    const read = (await resource.read(after, { currentState: declared, private: new Uint8Array() })).newState!;
+    expect(read).toMatchObject({ id: declared.id, role: "owner", status: "active" });
+
+    // Back to "admin" as still written, then the declaration removed: refused at plan or at apply, never carried out.
+    for (const wanted of [config(email, "admin"), null]) {
+      const step = await plan(resource, after, read, wanted);
+      if (!step.diagnostics.some((d) => d.severity === "error")) {
+        const response = await apply(resource, after, read, step.planned, wanted);
+        expect((response.diagnostics ?? []).filter((d) => d.severity === "error")).not.toEqual([]);
+      }
+      expect(await server().owner.getMember(declared.id as string)).toMatchObject({ role: "owner", status: "active" });
+    }
+
+    for (const spelling of [email, email.toUpperCase()]) {
+      const step = await plan(resource, await providerContext(server().url, server().ownerKey), null, config(spelling, "member"));
+      expect(step.diagnostics).toEqual([expect.objectContaining({ severity: "error", summary: "The Owner Is Not Managed" })]);
+    }
+    const imported = await resource.importState!(after, email);
+    expect(imported.imported).toEqual([]);
+    expect(imported.diagnostics).toEqual([expect.objectContaining({ summary: "The Owner Is Not Managed" })]);
+
+    const former = await resource.importState!(await providerContext(server().url, server().ownerKey), formerOwner.email);
+    expect(former.diagnostics ?? []).toEqual([]);
+    expect(former.imported).toEqual([{ state: expect.objectContaining({ id: formerOwner.id, role: "admin" }) }]);
+  });
+});
+
 describe("postscale_team_member with an expired invitation", () => {
   const server = useLocalServer({ invitationTtlSeconds: 1 });
   afterAll(closeContexts);
